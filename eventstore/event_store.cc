@@ -1,0 +1,336 @@
+#include "carehub/eventstore/event_store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "carehub/base/log.h"
+#include "carehub/base/status_macros.h"
+#include "carehub/base/strings.h"
+#include "eventstore/internal/codec.h"
+#include "eventstore/internal/event_store_impl.h"
+#include "eventstore/internal/subscription.h"
+#include "eventstore/internal/validation.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+
+namespace carehub::eventstore {
+
+absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const Options& options) {
+  return internal::EventStoreImpl::Open(options);
+}
+
+namespace internal {
+namespace {
+
+// A group is cut at this many payload bytes so that one commit's latency stays bounded.
+constexpr size_t kMaxGroupBytes = 64u << 20;
+// The status payload that carries a conflict's actual version ("none" or decimal).
+constexpr char kActualVersionUrl[] = "type.carehub.se/carehub.eventstore.ActualVersion";
+
+}  // namespace
+
+// The one place where RocksDB's status becomes ours.
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  std::string message = absl::StrCat(Sv(what), ": ", s.ToString());
+  if (s.IsCorruption()) return absl::DataLossError(message);
+  if (s.IsNotFound()) return absl::NotFoundError(message);
+  if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut()) return absl::UnavailableError(message);
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(message);
+  return absl::InternalError(message);
+}
+
+namespace {
+
+std::string DescribeVersion(std::optional<uint64_t> version) {
+  return version.has_value() ? absl::StrCat(*version) : "none (the stream does not exist)";
+}
+
+std::string DescribeExpected(ExpectedVersion expected) {
+  switch (expected.kind()) {
+    case ExpectedVersion::Kind::kAny: return "any";
+    case ExpectedVersion::Kind::kNoStream: return "no stream";
+    case ExpectedVersion::Kind::kStreamExists: return "stream exists";
+    case ExpectedVersion::Kind::kExact: return absl::StrCat(expected.version());
+  }
+  return "?";
+}
+
+}  // namespace
+
+absl::Status ConflictError(std::string_view stream_id, ExpectedVersion expected, std::optional<uint64_t> actual) {
+  absl::Status status = absl::FailedPreconditionError(
+      absl::StrCat("wrong expected version for stream ", Sv(stream_id), ": expected ", DescribeExpected(expected),
+                   ", actual ", DescribeVersion(actual)));
+  status.SetPayload(kActualVersionUrl, absl::Cord(actual.has_value() ? absl::StrCat(*actual) : "none"));
+  return status;
+}
+
+namespace {
+
+// RocksDB holds an fcntl lock on <path>/LOCK while a process has the database open for writing.
+// A read-only open does not take it, so test it here to refuse a database in use.
+absl::Status CheckNotInUse(const std::string& path) {
+  std::string lock_path = path + "/LOCK";
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return absl::OkStatus();  // never opened for writing
+  struct flock lock {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  struct flock probe = lock;
+  int rc = ::fcntl(fd, F_GETLK, &probe);
+  ::close(fd);
+  if (rc == 0 && probe.l_type != F_UNLCK && probe.l_pid != ::getpid()) {
+    return absl::UnavailableError(absl::StrCat("the event log at ", path, " is in use by process ", probe.l_pid,
+                                               "; stop it or use its gRPC API"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool EventFilter::Matches(std::string_view stream_id, std::string_view type) const {
+  if (!stream_prefix.empty() && stream_id.substr(0, stream_prefix.size()) != stream_prefix) return false;
+  if (event_types.empty()) return true;
+  for (const std::string& t : event_types) {
+    if (t == type) return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening and closing.
+
+EventStoreImpl::EventStoreImpl(const Options& options)
+    : options_(options), clock_(options.clock != nullptr ? options.clock : Clock::Real()) {}
+
+absl::StatusOr<std::unique_ptr<EventStore>> EventStoreImpl::Open(const Options& options) {
+  if (options.path.empty()) return absl::InvalidArgumentError("Options.path is empty");
+  std::unique_ptr<EventStoreImpl> store(new EventStoreImpl(options));
+  RETURN_IF_ERROR(store->OpenDatabase());
+  RETURN_IF_ERROR(store->LoadHead());
+  if (!options.read_only) {
+    store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  }
+  LOG_INFO("eventstore.open")
+      .Kv("events", store->next_position_)
+      .Kv("read_only", options.read_only ? "true" : "false");
+  return store;
+}
+
+absl::Status EventStoreImpl::OpenDatabase() {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = !options_.read_only;
+  db_options.create_missing_column_families = !options_.read_only;
+  db_options.IncreaseParallelism(2);
+  db_options.keep_log_file_num = 4;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  // Bloom filters make the idempotency and stream-head lookups of new ids and streams cheap.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions family;
+  family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, family}, {kEventsFamily, family}, {kStreamsFamily, family},
+      {kHeadsFamily, family},                     {kIdsFamily, family}};
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  if (options_.read_only) {
+    if (!std::filesystem::exists(options_.path + "/CURRENT")) {
+      return absl::NotFoundError(absl::StrCat("no event log at ", options_.path));
+    }
+    RETURN_IF_ERROR(CheckNotInUse(options_.path));
+    s = rocksdb::DB::OpenForReadOnly(db_options, options_.path, families, &handles_, &raw);
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(options_.path, ec);
+    s = rocksdb::DB::Open(db_options, options_.path, families, &handles_, &raw);
+  }
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return absl::UnavailableError(absl::StrCat("the event log at ", options_.path, " is in use: ", s.ToString()));
+  }
+  RETURN_IF_ERROR(FromRocks(s, absl::StrCat("opening the event log at ", options_.path)));
+  db_.reset(raw);
+  events_ = handles_[1];
+  streams_ = handles_[2];
+  heads_ = handles_[3];
+  ids_ = handles_[4];
+
+  std::string format;
+  s = db_->Get(rocksdb::ReadOptions(), handles_[0], kFormatKey, &format);
+  if (s.IsNotFound()) {
+    if (options_.read_only) return absl::OkStatus();
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    return FromRocks(db_->Put(sync, handles_[0], kFormatKey, kFormatValue), "writing the format marker");
+  }
+  RETURN_IF_ERROR(FromRocks(s, "reading the format marker"));
+  if (format != kFormatValue) {
+    return absl::FailedPreconditionError(absl::StrCat("the event log has format '", format, "'; this build reads '",
+                                                      kFormatValue, "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EventStoreImpl::LoadHead() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
+  it->SeekToLast();
+  RETURN_IF_ERROR(FromRocks(it->status(), "finding the head of the log"));
+  if (it->Valid()) {
+    absl::StatusOr<uint64_t> position = DecodeFixed64(std::string_view(it->key().data(), it->key().size()));
+    std::optional<Hash> hash = StoredHash(std::string_view(it->value().data(), it->value().size()));
+    if (!position.ok() || !hash.has_value()) {
+      return absl::DataLossError("the last event of the log is unreadable; run verification");
+    }
+    next_position_ = *position + 1;
+    last_hash_ = *hash;
+  }
+  absl::MutexLock lock(&head_mu_);
+  published_next_ = next_position_;
+  published_hash_ = last_hash_;
+  return absl::OkStatus();
+}
+
+EventStoreImpl::~EventStoreImpl() {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    stopping_ = true;
+  }
+  if (writer_.joinable()) writer_.join();  // the writer drains the queue before it stops
+  absl::flat_hash_map<const SubscriptionImpl*, std::function<void()>> waiters;
+  {
+    absl::MutexLock lock(&head_mu_);
+    closing_ = true;
+    ++wake_epoch_;
+    waiters.swap(waiters_);
+  }
+  for (auto& [key, ready] : waiters) ready();
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+  handles_.clear();
+  if (db_ != nullptr) {
+    rocksdb::Status s = db_->Close();
+    if (!s.ok()) LOG_ERROR("eventstore.close_failed").Kv("error", s.ToString());
+  }
+  LOG_INFO("eventstore.closed").Kv("events", next_position_);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Appending.
+
+absl::StatusOr<AppendResult> EventStoreImpl::Append(std::string_view stream_id, ExpectedVersion expected,
+                                                    std::vector<ProposedEvent> events) {
+  RETURN_IF_ERROR(ValidateStreamId(stream_id, options_.limits));
+  size_t bytes = 0;
+  RETURN_IF_ERROR(ValidateBatch(events, options_.limits, &bytes));
+  if (options_.read_only) return absl::FailedPreconditionError("the event log is open read-only");
+  PendingAppend pending{.stream_id = std::string(stream_id),
+                        .expected = expected,
+                        .events = std::move(events),
+                        .bytes = bytes,
+                        .result = absl::UnknownError("not decided"),
+                        .done = {}};
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (stopping_) return absl::UnavailableError("the event log is closing");
+    queue_.push_back(&pending);
+  }
+  pending.done.WaitForNotification();
+  return std::move(pending.result);
+}
+
+void EventStoreImpl::WriterLoop() {
+  std::vector<PendingAppend*> group;
+  for (;;) {
+    group.clear();
+    {
+      absl::MutexLock lock(&queue_mu_);
+      queue_mu_.Await(absl::Condition(
+          +[](EventStoreImpl* s) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !s->queue_.empty() || s->stopping_; },
+          this));
+      if (queue_.empty()) return;  // stopping, and every queued append has been answered
+      size_t bytes = 0;
+      while (!queue_.empty() && (group.empty() || bytes + queue_.front()->bytes <= kMaxGroupBytes)) {
+        bytes += queue_.front()->bytes;
+        group.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    CommitGroup(group);
+  }
+}
+
+absl::StatusOr<std::optional<uint64_t>> EventStoreImpl::LoadStreamVersion(std::string_view stream_id) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), heads_, rocksdb::Slice(stream_id.data(), stream_id.size()),
+                               &value);
+  if (s.IsNotFound()) return std::optional<uint64_t>();
+  RETURN_IF_ERROR(FromRocks(s, "reading a stream head"));
+  ASSIGN_OR_RETURN(uint64_t version, DecodeFixed64(value));
+  return std::optional<uint64_t>(version);
+}
+
+absl::StatusOr<std::optional<uint64_t>> EventStoreImpl::CurrentVersion(const std::string& stream_id) {
+  if (auto it = version_cache_.find(stream_id); it != version_cache_.end()) return std::optional(it->second);
+  return LoadStreamVersion(stream_id);
+}
+
+absl::StatusOr<std::optional<RecordedEvent>> EventStoreImpl::GetEvent(uint64_t position) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), events_, PositionKey(position), &value);
+  if (s.IsNotFound()) return std::optional<RecordedEvent>();
+  RETURN_IF_ERROR(FromRocks(s, "reading an event"));
+  ASSIGN_OR_RETURN(RecordedEvent event, DecodeStoredEvent(value));
+  return std::optional<RecordedEvent>(std::move(event));
+}
+
+absl::StatusOr<uint64_t> EventStoreImpl::StreamVersion(std::string_view stream_id) {
+  RETURN_IF_ERROR(ValidateStreamId(stream_id, options_.limits));
+  ASSIGN_OR_RETURN(std::optional<uint64_t> version, LoadStreamVersion(stream_id));
+  if (!version.has_value()) return absl::NotFoundError(absl::StrCat("stream ", Sv(stream_id), " has no events"));
+  return *version;
+}
+
+LogHead EventStoreImpl::Head() {
+  absl::MutexLock lock(&head_mu_);
+  LogHead head;
+  if (published_next_ > 0) head.position = published_next_ - 1;
+  head.hash = published_hash_;
+  return head;
+}
+
+std::optional<std::optional<uint64_t>> AppendConflictImpl(const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kFailedPrecondition) return std::nullopt;
+  absl::optional<absl::Cord> payload = status.GetPayload(kActualVersionUrl);
+  if (!payload.has_value()) return std::nullopt;
+  std::string text(*payload);
+  uint64_t version = 0;
+  if (text == "none") return std::optional<std::optional<uint64_t>>(std::optional<uint64_t>());
+  if (!absl::SimpleAtoi(text, &version)) return std::nullopt;
+  return std::optional<std::optional<uint64_t>>(version);
+}
+
+}  // namespace internal
+
+std::optional<std::optional<uint64_t>> AppendConflict(const absl::Status& status) {
+  return internal::AppendConflictImpl(status);
+}
+
+namespace internal {
+
+std::unique_ptr<Subscription> EventStoreImpl::Subscribe(const SubscribeOptions& options) {
+  return std::make_unique<SubscriptionImpl>(this, options);
+}
+
+}  // namespace internal
+}  // namespace carehub::eventstore

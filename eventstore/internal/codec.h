@@ -1,0 +1,75 @@
+// The on-disk layout of the event store: column families, key grammar and the canonical record
+// that the hash chain covers. Everything that reads or writes stored bytes goes through here.
+//
+// Column families (RocksDB):
+//   default  key "format"                       -> "carehub-eventstore/1"
+//   events   key position                       -> record hash
+//   streams  key stream_id 0x00 version         -> position
+//   heads    key stream_id                      -> version        (the stream's last version)
+//   ids      key event_id                       -> position       (durable idempotency index)
+//
+//   position, version  := fixed64, big-endian (so keys sort numerically)
+//   stream_id          := 1..128 bytes of [A-Za-z0-9._:-], never 0x00, so the 0x00 separator
+//                         sorts a stream's versions together and before any longer stream id
+//   hash               := 32 bytes, SHA-256(previous hash || record); the previous hash of
+//                         position 0 is 32 zero bytes
+//   record             := 0x01 position version recorded_at_us
+//                         lenstr(stream_id) lenstr(event_id) lenstr(type)
+//                         lenstr(data) lenstr(metadata)
+//   recorded_at_us     := fixed64 big-endian, microseconds since the Unix epoch (two's complement)
+//   lenstr(x)          := fixed32 big-endian length, then the bytes of x
+//
+// The record repeats the position, stream and version so that a moved, swapped or re-keyed event
+// fails verification, and the hash covers every byte of the record.
+//
+// All writes of one append (events, streams, heads, ids) go in one WriteBatch.
+#ifndef CAREHUB_EVENTSTORE_INTERNAL_CODEC_H_
+#define CAREHUB_EVENTSTORE_INTERNAL_CODEC_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "carehub/eventstore/types.h"
+
+namespace carehub::eventstore::internal {
+
+inline constexpr char kEventsFamily[] = "events";
+inline constexpr char kStreamsFamily[] = "streams";
+inline constexpr char kHeadsFamily[] = "heads";
+inline constexpr char kIdsFamily[] = "ids";
+inline constexpr char kFormatKey[] = "format";
+inline constexpr char kFormatValue[] = "carehub-eventstore/1";
+inline constexpr uint8_t kRecordMagic = 0x01;
+
+std::string EncodeFixed64(uint64_t value);
+// Decodes 8 big-endian bytes; error if `bytes` is not exactly 8 long.
+absl::StatusOr<uint64_t> DecodeFixed64(std::string_view bytes);
+
+std::string PositionKey(uint64_t position);
+std::string StreamVersionKey(std::string_view stream_id, uint64_t version);
+// The smallest key of stream_id's version index, for seeking.
+std::string StreamPrefix(std::string_view stream_id);
+
+// The canonical bytes of an event (everything but the hash), as hashed and stored.
+std::string EncodeRecord(const RecordedEvent& event);
+
+// SHA-256(previous || record).
+Hash ChainHash(const Hash& previous, std::string_view record);
+
+// The stored value: record followed by the 32-byte hash.
+std::string EncodeStoredEvent(const RecordedEvent& event);
+
+// Parses a stored value. DataLoss if it is truncated or malformed. `record` (optional) receives
+// the canonical bytes so that a verifier can rehash them without re-encoding.
+absl::StatusOr<RecordedEvent> DecodeStoredEvent(std::string_view value, std::string_view* record = nullptr);
+
+// The hash at the end of a stored value, readable even when the record before it is not (so that
+// a store can open on a damaged tail and let verification report it); nullopt if too short.
+std::optional<Hash> StoredHash(std::string_view value);
+
+}  // namespace carehub::eventstore::internal
+
+#endif  // CAREHUB_EVENTSTORE_INTERNAL_CODEC_H_

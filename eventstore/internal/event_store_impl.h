@@ -1,0 +1,151 @@
+// EventStoreImpl: the RocksDB-backed EventStore. The layout it writes is in codec.h.
+//
+// Writes: Append() validates its input on the caller's thread, queues the request and waits.
+// One writer thread drains the queue: it decides every queued append in order (idempotency,
+// expected version, positions, hash chain), puts them all in one WriteBatch, writes it with
+// sync=true and only then completes the requests. Concurrent appends therefore share one WAL
+// sync (group commit), and the decisions never race because only the writer makes them.
+//
+// Reads go straight to RocksDB: a write becomes visible only after its WAL sync, and one
+// WriteBatch becomes visible atomically, so readers never see an event that is not durable nor
+// a gap in the global log.
+//
+// Live subscribers are served from a ring of recently committed events kept in memory; a
+// subscriber whose cursor has left the ring reads from RocksDB like any reader. The writer
+// never waits for a subscriber.
+#ifndef CAREHUB_EVENTSTORE_INTERNAL_EVENT_STORE_IMPL_H_
+#define CAREHUB_EVENTSTORE_INTERNAL_EVENT_STORE_IMPL_H_
+
+#include <cstdint>
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "carehub/eventstore/event_store.h"
+#include "rocksdb/db.h"
+
+namespace carehub::eventstore::internal {
+
+class SubscriptionImpl;
+
+// Converts a RocksDB status; `what` says what was being done. The only such conversion.
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what);
+// FailedPrecondition for an expected-version conflict, carrying the actual version for
+// AppendConflict().
+absl::Status ConflictError(std::string_view stream_id, ExpectedVersion expected, std::optional<uint64_t> actual);
+
+// Filters shared by ReadAll and subscriptions.
+struct EventFilter {
+  std::string stream_prefix;
+  std::vector<std::string> event_types;
+
+  bool Matches(std::string_view stream_id, std::string_view type) const;
+};
+
+class EventStoreImpl : public EventStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<EventStore>> Open(const Options& options);
+  ~EventStoreImpl() override;
+
+  absl::StatusOr<AppendResult> Append(std::string_view stream_id, ExpectedVersion expected,
+                                      std::vector<ProposedEvent> events) override;
+  absl::StatusOr<std::vector<RecordedEvent>> ReadStream(const ReadStreamRequest& request) override;
+  absl::StatusOr<ReadAllResult> ReadAll(const ReadAllRequest& request) override;
+  absl::StatusOr<uint64_t> StreamVersion(std::string_view stream_id) override;
+  LogHead Head() override;
+  absl::StatusOr<VerifyResult> Verify(std::optional<LogHead> from) override;
+  std::unique_ptr<Subscription> Subscribe(const SubscribeOptions& options) override;
+
+  // --- For SubscriptionImpl. ---
+
+  // The position the next appended event will get (= number of durable events).
+  uint64_t NextPosition();
+  // Copies matching events at positions >= `from` from the in-memory ring. Returns false (and
+  // copies nothing) if `from` is older than the ring holds. `*next` is the first unexamined
+  // position.
+  bool CopyRecent(uint64_t from, const EventFilter& filter, size_t limit, std::vector<RecordedEvent>* out,
+                  uint64_t* next);
+  // Reads matching events forwards from RocksDB, examining at most `max_scan` events.
+  absl::Status ScanForward(uint64_t from, const EventFilter& filter, size_t limit, size_t max_scan,
+                           std::vector<RecordedEvent>* out, uint64_t* next);
+  // Waits until NextPosition() > position, `cancelled` holds, the store closes, or the
+  // deadline passes. Returns false if the store is closing.
+  bool AwaitPast(uint64_t position, const std::atomic<bool>& cancelled, absl::Time deadline);
+  // Registers `ready` (one-shot) for the next commit; calls it at once if the log already
+  // extends past `position` or the store is closing.
+  void NotifyPast(const SubscriptionImpl* key, uint64_t position, std::function<void()> ready);
+  // Removes and returns the registration of `key` (empty if none), and wakes every AwaitPast()
+  // so that it re-checks its condition (a cancelled subscription must not sleep on).
+  std::function<void()> Unregister(const SubscriptionImpl* key);
+  bool closing();
+  const Limits& limits() const { return options_.limits; }
+
+ private:
+  struct PendingAppend {
+    std::string stream_id;
+    ExpectedVersion expected;
+    std::vector<ProposedEvent> events;
+    size_t bytes = 0;
+    absl::StatusOr<AppendResult> result;
+    absl::Notification done;
+  };
+  class GroupDecider;
+
+  explicit EventStoreImpl(const Options& options);
+  absl::Status OpenDatabase();
+  absl::Status LoadHead();
+
+  void WriterLoop();
+  void CommitGroup(std::vector<PendingAppend*>& group);
+  void Publish(std::vector<RecordedEvent>&& committed);
+
+  // The stream's last version as the writer knows it (cache, then the heads family).
+  absl::StatusOr<std::optional<uint64_t>> CurrentVersion(const std::string& stream_id);
+  absl::StatusOr<std::optional<uint64_t>> LoadStreamVersion(std::string_view stream_id);
+  absl::StatusOr<std::optional<RecordedEvent>> GetEvent(uint64_t position);
+
+  Options options_;
+  Clock* clock_;
+
+  // Column family handles are deleted before db_ (see ~EventStoreImpl).
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* events_ = nullptr;
+  rocksdb::ColumnFamilyHandle* streams_ = nullptr;
+  rocksdb::ColumnFamilyHandle* heads_ = nullptr;
+  rocksdb::ColumnFamilyHandle* ids_ = nullptr;
+
+  // The append queue, filled by callers, drained by the writer.
+  absl::Mutex queue_mu_;
+  std::deque<PendingAppend*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  std::thread writer_;
+
+  // Writer-thread state: the chain's tail and a bounded cache of stream versions.
+  uint64_t next_position_ = 0;
+  Hash last_hash_{};
+  absl::flat_hash_map<std::string, uint64_t> version_cache_;
+
+  // What readers and subscribers see of the head.
+  absl::Mutex head_mu_;
+  uint64_t published_next_ ABSL_GUARDED_BY(head_mu_) = 0;
+  Hash published_hash_ ABSL_GUARDED_BY(head_mu_){};
+  bool closing_ ABSL_GUARDED_BY(head_mu_) = false;
+  uint64_t wake_epoch_ ABSL_GUARDED_BY(head_mu_) = 0;
+  // Recently committed events; recent_.front() has position published_next_ - recent_.size().
+  std::deque<std::shared_ptr<const RecordedEvent>> recent_ ABSL_GUARDED_BY(head_mu_);
+  absl::flat_hash_map<const SubscriptionImpl*, std::function<void()>> waiters_ ABSL_GUARDED_BY(head_mu_);
+};
+
+}  // namespace carehub::eventstore::internal
+
+#endif  // CAREHUB_EVENTSTORE_INTERNAL_EVENT_STORE_IMPL_H_

@@ -1,0 +1,21 @@
+// Input checks for appends and reads: syntax of identifiers and size limits. Everything that
+// comes from outside the store is checked here before the writer sees it.
+#ifndef CAREHUB_EVENTSTORE_INTERNAL_VALIDATION_H_
+#define CAREHUB_EVENTSTORE_INTERNAL_VALIDATION_H_
+
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "carehub/eventstore/types.h"
+
+namespace carehub::eventstore::internal {
+
+// InvalidArgument naming the rule broken, or OK.
+absl::Status ValidateStreamId(std::string_view stream_id, const Limits& limits);
+// Checks every event of one append and the batch as a whole; `*bytes` receives its payload size.
+absl::Status ValidateBatch(const std::vector<ProposedEvent>& events, const Limits& limits, size_t* bytes);
+
+}  // namespace carehub::eventstore::internal
+
+#endif  // CAREHUB_EVENTSTORE_INTERNAL_VALIDATION_H_
