@@ -183,18 +183,46 @@ absl::Status EventStoreImpl::OpenDatabase() {
   return absl::OkStatus();
 }
 
+// Finds the head: the last event, which must sit right after its predecessor, be readable and
+// say its own position. A read-write open refuses a log damaged there (appending would extend
+// the damage); a read-only open, which audit tools use, takes the last well-formed event as the
+// head so that Verify can report the damage.
 absl::Status EventStoreImpl::LoadHead() {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
-  it->SeekToLast();
-  RETURN_IF_ERROR(FromRocks(it->status(), "finding the head of the log"));
-  if (it->Valid()) {
-    absl::StatusOr<uint64_t> position = DecodeFixed64(std::string_view(it->key().data(), it->key().size()));
-    std::optional<Hash> hash = StoredHash(std::string_view(it->value().data(), it->value().size()));
-    if (!position.ok() || !hash.has_value()) {
-      return absl::DataLossError("the last event of the log is unreadable; run verification");
+  auto key_position = [&]() -> std::optional<uint64_t> {
+    absl::StatusOr<uint64_t> p = DecodeFixed64(std::string_view(it->key().data(), it->key().size()));
+    return p.ok() ? std::optional(*p) : std::nullopt;
+  };
+  std::string problem;
+  for (it->SeekToLast(); it->Valid(); it->Prev()) {
+    std::optional<uint64_t> position = key_position();
+    std::string_view value(it->value().data(), it->value().size());
+    absl::StatusOr<RecordedEvent> event = DecodeStoredEvent(value);
+    std::optional<Hash> hash = StoredHash(value);
+    if (!position.has_value() || !hash.has_value()) {
+      problem = "the last key of the log is not a position, or its value is unreadable";
+    } else {
+      if (!event.ok() || event->position != *position) {
+        problem = absl::StrCat("the event at the head (position ", *position, ") is unreadable or misplaced");
+      }
+      next_position_ = *position + 1;
+      last_hash_ = *hash;
+      if (*position > 0) {
+        it->Prev();
+        if (!it->Valid() || key_position() != *position - 1) {
+          problem = absl::StrCat("the log has a gap before its last event at position ", *position);
+        }
+      }
+      break;
     }
-    next_position_ = *position + 1;
-    last_hash_ = *hash;
+    if (!options_.read_only) break;
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "finding the head of the log"));
+  if (!problem.empty()) {
+    LOG_ERROR("eventstore.damaged_head").Kv("problem", problem);
+    if (!options_.read_only) {
+      return absl::DataLossError(absl::StrCat(problem, "; open it read-only and run verification"));
+    }
   }
   absl::MutexLock lock(&head_mu_);
   published_next_ = next_position_;
