@@ -1,0 +1,108 @@
+// carehubd: the all-in-one carehub process. Every service runs here over one data directory and
+// one gRPC listener, with health checking and reflection.
+//
+//   carehubd --data_dir=./var/carehub --grpc_address=127.0.0.1:50051
+//
+// Data layout under --data_dir: eventstore/ (the event log). Stops cleanly on SIGTERM or SIGINT
+// (exit code 0): refuses new calls, ends subscriptions, lets calls in flight finish for up to
+// --shutdown_grace, then closes the stores.
+//
+// main() is the only place where objects are wired together. To add a service: construct it in
+// Run() from the objects it needs (declared before it, so it is destroyed first), and register it
+// with server.AddService().
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <system_error>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "carehub/base/log.h"
+#include "carehub/base/status_macros.h"
+#include "carehub/eventstore/event_store.h"
+#include "carehub/services/common/grpc_server.h"
+#include "carehub/services/common/shutdown_signal.h"
+#include "carehub/services/eventstore_service.h"
+
+ABSL_FLAG(std::string, data_dir, "./var/carehub",
+          "Directory of all carehub data (event log under eventstore/); created if missing.");
+ABSL_FLAG(std::string, grpc_address, "127.0.0.1:50051",
+          "host:port to serve gRPC on; port 0 picks a free port (see --port_file).");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, the bound gRPC port is written to this file once serving, and the file is "
+          "removed after a clean stop.");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "How long calls in flight may take to finish after SIGTERM/SIGINT.");
+
+namespace carehub::services {
+namespace {
+
+constexpr char kBinary[] = "carehubd";
+
+absl::Status CreateDirectories(const std::string& path) {
+  std::error_code error;
+  std::filesystem::create_directories(path, error);
+  if (error) return absl::InternalError(absl::StrCat("cannot create ", path, ": ", error.message()));
+  return absl::OkStatus();
+}
+
+absl::Status Run(const ShutdownSignals& signals) {
+  const std::filesystem::path data_dir(absl::GetFlag(FLAGS_data_dir));
+
+  // The event log.
+  eventstore::Options store_options;
+  store_options.path = (data_dir / "eventstore").string();
+  RETURN_IF_ERROR(CreateDirectories(store_options.path));
+  ASSIGN_OR_RETURN(std::unique_ptr<eventstore::EventStore> store,
+                   eventstore::EventStore::Open(store_options));
+  EventStoreService event_store_service(store.get());
+
+  // The gRPC listener for every service. Its request size bound is the largest any service needs.
+  GrpcServer server({
+      .address = absl::GetFlag(FLAGS_grpc_address),
+      .max_receive_message_bytes = EventStoreService::MaxRequestBytes(store_options.limits),
+  });
+  server.AddService(&event_store_service, eventstore::v1::EventStore::service_full_name(),
+                    [&event_store_service] { event_store_service.BeginShutdown(); });
+
+  return ServeUntilShutdownSignal(server, signals,
+                                  {.name = kBinary,
+                                   .port_file = absl::GetFlag(FLAGS_port_file),
+                                   .shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace)});
+  // Destroyed here in reverse order of declaration: the server, the services, then the stores.
+}
+
+}  // namespace
+}  // namespace carehub::services
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("The all-in-one carehub process.");
+  absl::ParseCommandLine(argc, argv);
+  using carehub::services::kBinary;
+  // Before any thread exists, so that every thread inherits the blocked signals.
+  absl::StatusOr<carehub::services::ShutdownSignals> signals =
+      carehub::services::ShutdownSignals::Block();
+  if (!signals.ok()) {
+    LOG_ERROR("process.failed").Kv("binary", kBinary).Kv("message", signals.status().message());
+    return EXIT_FAILURE;
+  }
+  LOG_INFO("process.starting")
+      .Kv("binary", kBinary)
+      .Kv("data_dir", absl::GetFlag(FLAGS_data_dir))
+      .Kv("grpc_address", absl::GetFlag(FLAGS_grpc_address));
+  absl::Status status = carehub::services::Run(*signals);
+  if (!status.ok()) {
+    LOG_ERROR("process.failed")
+        .Kv("binary", kBinary)
+        .Kv("code", absl::StatusCodeToString(status.code()))
+        .Kv("message", status.message());
+    return EXIT_FAILURE;
+  }
+  LOG_INFO("process.stopped").Kv("binary", kBinary);
+  return EXIT_SUCCESS;
+}

@@ -1,0 +1,104 @@
+#include "carehub/services/testing/server_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+
+extern char** environ;
+
+namespace carehub::services::testing {
+
+absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
+    const std::string& binary, const std::vector<std::string>& args, const std::string& log_path) {
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(binary.c_str()));
+  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    return absl::InternalError(absl::StrCat("cannot start ", binary, ": ", std::strerror(rc)));
+  }
+  return std::unique_ptr<ServerProcess>(new ServerProcess(pid));
+}
+
+ServerProcess::ServerProcess(pid_t pid) : pid_(pid) {
+  reaper_ = std::thread([this] {
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    wait_status_ = status;
+    exited_.Notify();
+  });
+}
+
+ServerProcess::~ServerProcess() {
+  if (!exited_.HasBeenNotified()) ::kill(pid_, SIGKILL);
+  reaper_.join();
+}
+
+absl::StatusOr<int> ServerProcess::WaitForPortFile(const std::string& path, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    // The server renames a complete file into place, so a file that exists is whole.
+    std::string text = ReadFileOrEmpty(path);
+    int port = 0;
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &port) && port > 0) return port;
+    if (exited_.HasBeenNotified()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the server exited (wait status ", wait_status_, ") before serving"));
+    }
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat("no port in ", path, " after ", absl::FormatDuration(timeout)));
+    }
+    // Polling a file has nothing to wait on; the exit notification doubles as the pause, so a
+    // crashed server is noticed at once.
+    exited_.WaitForNotificationWithTimeout(absl::Milliseconds(20));
+  }
+}
+
+absl::Status ServerProcess::Signal(int signal) {
+  if (exited_.HasBeenNotified()) return absl::FailedPreconditionError("the server has exited");
+  if (::kill(pid_, signal) != 0) {
+    return absl::InternalError(absl::StrCat("kill: ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> ServerProcess::WaitForExit(absl::Duration timeout) {
+  if (!exited_.WaitForNotificationWithTimeout(timeout)) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("the server is still running after ", absl::FormatDuration(timeout)));
+  }
+  return wait_status_;
+}
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return "";
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+}  // namespace carehub::services::testing
