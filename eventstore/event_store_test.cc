@@ -381,6 +381,28 @@ TEST_F(EventStoreTest, CancelEndsABlockedNextAndFiresTheNotification) {
   EXPECT_EQ(sub->Poll().status().code(), absl::StatusCode::kCancelled);
 }
 
+TEST(EventStoreLimitsTest, ReadsStopAtTheByteBoundButAlwaysReturnOneEvent) {
+  TempDir dir;
+  Options options{.path = dir.path()};
+  options.limits.max_read_bytes = 1000;
+  auto store = EventStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE((*store)->Append("s", ExpectedVersion::Any(), {Event(absl::StrCat("e", i), "t", std::string(300, 'x'))}).ok());
+  }
+  // 301 bytes an event (data + metadata): the fourth passes 1000.
+  auto all = (*store)->ReadAll({.limit = 100});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->events.size(), 4u);
+  EXPECT_EQ(all->next_position, std::optional<uint64_t>(4));
+  EXPECT_EQ((*store)->ReadAll({.backwards = true, .limit = 100})->events.size(), 4u);
+  EXPECT_EQ((*store)->ReadStream({.stream_id = "s", .limit = 100})->size(), 4u);
+  auto sub = (*store)->Subscribe({.max_batch = 100});
+  EXPECT_EQ(sub->Poll()->events.size(), 4u);  // from the in-memory ring
+  ASSERT_TRUE((*store)->Append("big", ExpectedVersion::Any(), {Event("big", "t", std::string(5000, 'y'))}).ok());
+  EXPECT_EQ((*store)->ReadStream({.stream_id = "big"})->size(), 1u);
+}
+
 TEST_F(EventStoreTest, NextTimesOutWithAnEmptyBatchAtTheHead) {
   std::unique_ptr<Subscription> sub = store_->Subscribe({});
   auto r = sub->Next(absl::Milliseconds(20));

@@ -82,7 +82,9 @@ class EventStoreImpl : public EventStore {
   bool AwaitPast(uint64_t position, const std::atomic<bool>& cancelled, absl::Time deadline);
   // Registers `ready` (one-shot) for the next commit; calls it at once if the log already
   // extends past `position` or the store is closing.
-  void NotifyPast(const SubscriptionImpl* key, uint64_t position, std::function<void()> ready);
+  // Not registered if `cancelled` is already set (then `ready` runs at once).
+  void NotifyPast(const SubscriptionImpl* key, uint64_t position, const std::atomic<bool>& cancelled,
+                  std::function<void()> ready);
   // Removes and returns the registration of `key` (empty if none), and wakes every AwaitPast()
   // so that it re-checks its condition (a cancelled subscription must not sleep on).
   std::function<void()> Unregister(const SubscriptionImpl* key);

@@ -53,6 +53,8 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStoreImpl::ReadStream(const Read
   for (; it->Valid() && keys.size() < limit; request.backwards ? it->Prev() : it->Next()) {
     keys.emplace_back(View(it->value()));
   }
+  // The byte bound is applied after the events are read; MultiGet in one go is cheaper than
+  // point reads, and at most `limit` events are fetched.
   RETURN_IF_ERROR(FromRocks(it->status(), "reading a stream index"));
 
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
@@ -61,12 +63,15 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStoreImpl::ReadStream(const Read
   std::vector<rocksdb::Status> statuses = db_->MultiGet(rocksdb::ReadOptions(), families, slices, &values);
   std::vector<RecordedEvent> events;
   events.reserve(keys.size());
+  size_t bytes = 0;
   for (size_t i = 0; i < keys.size(); ++i) {
+    if (!events.empty() && bytes >= options_.limits.max_read_bytes) break;
     if (statuses[i].IsNotFound()) {
       return absl::DataLossError(absl::StrCat("stream ", request.stream_id, " points at a missing event"));
     }
     RETURN_IF_ERROR(FromRocks(statuses[i], "reading a stream's events"));
     ASSIGN_OR_RETURN(RecordedEvent event, DecodeStoredEvent(values[i]));
+    bytes += event.data.size() + event.metadata.size();
     events.push_back(std::move(event));
   }
   return events;
@@ -92,13 +97,20 @@ absl::StatusOr<ReadAllResult> EventStoreImpl::ReadAll(const ReadAllRequest& requ
     it->SeekToLast();
   }
   size_t scanned = 0;
+  size_t bytes = 0;
   uint64_t last = UINT64_MAX;
   for (; it->Valid(); it->Prev()) {
-    if (result.events.size() == limit || (request.max_scan != 0 && scanned == request.max_scan)) break;
+    if (result.events.size() == limit || (request.max_scan != 0 && scanned == request.max_scan) ||
+        (!result.events.empty() && bytes >= options_.limits.max_read_bytes)) {
+      break;
+    }
     ASSIGN_OR_RETURN(RecordedEvent event, DecodeStoredEvent(View(it->value())));
     last = event.position;
     ++scanned;
-    if (filter.Matches(event.stream_id, event.type)) result.events.push_back(std::move(event));
+    if (filter.Matches(event.stream_id, event.type)) {
+      bytes += event.data.size() + event.metadata.size();
+      result.events.push_back(std::move(event));
+    }
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "reading the log backwards"));
   if (it->Valid() && last != UINT64_MAX && last > 0) result.next_position = last - 1;
@@ -109,14 +121,21 @@ absl::Status EventStoreImpl::ScanForward(uint64_t from, const EventFilter& filte
                                          std::vector<RecordedEvent>* out, uint64_t* next) {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ScanOptions(), events_));
   size_t scanned = 0;
+  size_t bytes = 0;
   *next = from;
-  size_t wanted = out->size() + limit;
+  const size_t first = out->size();
   for (it->Seek(PositionKey(from)); it->Valid(); it->Next()) {
-    if (out->size() >= wanted || (max_scan != 0 && scanned == max_scan)) break;
+    if (out->size() - first >= limit || (max_scan != 0 && scanned == max_scan) ||
+        (out->size() > first && bytes >= options_.limits.max_read_bytes)) {
+      break;
+    }
     ASSIGN_OR_RETURN(RecordedEvent event, DecodeStoredEvent(View(it->value())));
     *next = event.position + 1;
     ++scanned;
-    if (filter.Matches(event.stream_id, event.type)) out->push_back(std::move(event));
+    if (filter.Matches(event.stream_id, event.type)) {
+      bytes += event.data.size() + event.metadata.size();
+      out->push_back(std::move(event));
+    }
   }
   return FromRocks(it->status(), "reading the log");
 }

@@ -49,7 +49,7 @@ void SubscriptionImpl::NotifyWhenReady(std::function<void()> ready) {
     ready();
     return;
   }
-  store_->NotifyPast(this, cursor_.load(), std::move(ready));
+  store_->NotifyPast(this, cursor_.load(), cancelled_, std::move(ready));
 }
 
 void SubscriptionImpl::Cancel() {
@@ -78,9 +78,14 @@ bool EventStoreImpl::CopyRecent(uint64_t from, const EventFilter& filter, size_t
     uint64_t ring_start = published_next_ - recent_.size();
     if (from < ring_start) return false;
     uint64_t position = from;
+    size_t bytes = 0;
     for (size_t i = from - ring_start; i < recent_.size() && picked.size() < limit; ++i, ++position) {
+      if (!picked.empty() && bytes >= options_.limits.max_read_bytes) break;
       const RecordedEvent& event = *recent_[i];
-      if (filter.Matches(event.stream_id, event.type)) picked.push_back(recent_[i]);
+      if (filter.Matches(event.stream_id, event.type)) {
+        picked.push_back(recent_[i]);
+        bytes += event.data.size() + event.metadata.size();
+      }
     }
     *next = position;
   }
@@ -100,10 +105,13 @@ bool EventStoreImpl::AwaitPast(uint64_t position, const std::atomic<bool>& cance
   return !closing_;
 }
 
-void EventStoreImpl::NotifyPast(const SubscriptionImpl* key, uint64_t position, std::function<void()> ready) {
+void EventStoreImpl::NotifyPast(const SubscriptionImpl* key, uint64_t position, const std::atomic<bool>& cancelled,
+                                std::function<void()> ready) {
   {
     absl::MutexLock lock(&head_mu_);
-    if (published_next_ <= position && !closing_) {
+    // `cancelled` is read under head_mu_: Cancel() sets it before Unregister() takes head_mu_,
+    // so either Unregister() finds this registration or this sees the flag.
+    if (published_next_ <= position && !closing_ && !cancelled.load()) {
       waiters_[key] = std::move(ready);
       return;
     }

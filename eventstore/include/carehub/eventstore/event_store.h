@@ -77,6 +77,8 @@ class Subscription {
   // Calls `ready` once, from any thread (possibly the caller's, at once), when events past the
   // cursor may be available, or when the subscription is cancelled or the store closes. `ready`
   // must not block: it is run by the store's writer. Replaces any earlier registration.
+  // `ready` may still be running when Cancel() returns or the subscription is destroyed, so it
+  // must not reach the subscription through a pointer it does not own (hold a weak reference).
   virtual void NotifyWhenReady(std::function<void()> ready) = 0;
 
   // Ends the subscription; a pending Next() returns Cancelled. Idempotent.

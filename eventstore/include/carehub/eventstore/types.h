@@ -37,6 +37,9 @@ struct Limits {
   size_t max_event_type_bytes = 256;
   // Most events returned by one read or subscription batch.
   size_t max_read_events = 10000;
+  // Payload bytes (data + metadata) one read or subscription batch collects before it stops; a
+  // batch always holds at least one event, so an event of max_event_bytes can still be read.
+  size_t max_read_bytes = 4u << 20;
 };
 
 // An event as a writer proposes it.
