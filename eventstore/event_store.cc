@@ -71,8 +71,7 @@ absl::Status ConflictError(std::string_view stream_id, ExpectedVersion expected,
   absl::Status status = absl::FailedPreconditionError(
       absl::StrCat("wrong expected version for stream ", Sv(stream_id), ": expected ", DescribeExpected(expected),
                    ", actual ", DescribeVersion(actual)));
-  status.SetPayload(kActualVersionUrl, absl::Cord(actual.has_value() ? absl::StrCat(*actual) : "none"));
-  return status;
+  return WithActualVersion(std::move(status), actual);
 }
 
 namespace {
@@ -352,6 +351,11 @@ std::optional<std::optional<uint64_t>> AppendConflictImpl(const absl::Status& st
 
 std::optional<std::optional<uint64_t>> AppendConflict(const absl::Status& status) {
   return internal::AppendConflictImpl(status);
+}
+
+absl::Status WithActualVersion(absl::Status status, std::optional<uint64_t> actual) {
+  status.SetPayload(internal::kActualVersionUrl, absl::Cord(actual.has_value() ? absl::StrCat(*actual) : "none"));
+  return status;
 }
 
 namespace internal {

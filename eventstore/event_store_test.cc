@@ -113,6 +113,11 @@ TEST_F(EventStoreTest, ExpectedVersionConflictsReportTheActualVersion) {
   EXPECT_TRUE(store_->Append("s", ExpectedVersion::StreamExists(), {Event("d")}).ok());
   EXPECT_EQ(*store_->StreamVersion("s"), 3u);
   EXPECT_FALSE(AppendConflict(absl::InvalidArgumentError("x")).has_value());
+  // A transport rebuilding the status keeps the actual version readable.
+  EXPECT_EQ(AppendConflict(WithActualVersion(absl::FailedPreconditionError("x"), 5)),
+            std::optional<std::optional<uint64_t>>(5));
+  EXPECT_EQ(AppendConflict(WithActualVersion(absl::FailedPreconditionError("x"), std::nullopt)),
+            std::optional<std::optional<uint64_t>>(std::optional<uint64_t>()));
 }
 
 TEST_F(EventStoreTest, ReappendingKnownIdsReturnsOriginalResultAndWritesNothing) {

@@ -140,6 +140,11 @@ class EventStore {
 // (std::nullopt inside when the stream does not exist). Otherwise std::nullopt.
 std::optional<std::optional<uint64_t>> AppendConflict(const absl::Status& status);
 
+// Marks `status` (FailedPrecondition) as an expected-version conflict with the stream's actual
+// version, exactly as Append() does, so that AppendConflict() reads it. For transports that
+// carry the actual version separately and rebuild the status on the other side.
+absl::Status WithActualVersion(absl::Status status, std::optional<uint64_t> actual);
+
 }  // namespace carehub::eventstore
 
 #endif  // CAREHUB_EVENTSTORE_EVENT_STORE_H_
