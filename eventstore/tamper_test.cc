@@ -79,7 +79,7 @@ class RawDatabase {
   static absl::StatusOr<std::unique_ptr<RawDatabase>> Open(const std::string& path) {
     const std::vector<std::string> documented = {rocksdb::kDefaultColumnFamilyName,
                                                  internal::kEventsFamily, internal::kStreamsFamily,
-                                                 internal::kHeadsFamily, internal::kIdsFamily};
+                                                 internal::kIdsFamily};
     std::vector<std::string> present;
     if (absl::Status s = FromRocksDb(rocksdb::DB::ListColumnFamilies({}, path, &present)); !s.ok()) {
       return s;
@@ -605,11 +605,6 @@ TEST_F(TamperTest, RechainedTailIsCaughtOnlyByALaterRecordedHead) {
 // Removes events from `first` to the end consistently from every column family, so that the
 // store sees a shorter, well-formed log.
 absl::Status Truncate(RawDatabase& db, const std::vector<RecordedEvent>& log, uint64_t first) {
-  std::map<std::string, std::optional<uint64_t>> last_kept_version;
-  for (uint64_t p = 0; p < log.size(); ++p) {
-    std::optional<uint64_t>& last = last_kept_version[log[p].stream_id];
-    if (p < first) last = log[p].version;
-  }
   for (uint64_t p = first; p < log.size(); ++p) {
     const RecordedEvent& e = log[p];
     for (absl::Status s : {db.Delete(internal::kEventsFamily, internal::PositionKey(p)),
@@ -617,12 +612,6 @@ absl::Status Truncate(RawDatabase& db, const std::vector<RecordedEvent>& log, ui
                            db.Delete(internal::kIdsFamily, e.event_id)}) {
       if (!s.ok()) return s;
     }
-  }
-  for (const auto& [stream, version] : last_kept_version) {
-    absl::Status s = version.has_value()
-                         ? db.Put(internal::kHeadsFamily, stream, internal::EncodeFixed64(*version))
-                         : db.Delete(internal::kHeadsFamily, stream);
-    if (!s.ok()) return s;
   }
   return absl::OkStatus();
 }

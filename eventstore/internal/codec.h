@@ -4,8 +4,8 @@
 // Column families (RocksDB):
 //   default  key "format"                       -> "carehub-eventstore/1"
 //   events   key position                       -> record hash
-//   streams  key stream_id 0x00 version         -> position
-//   heads    key stream_id                      -> version        (the stream's last version)
+//   streams  key stream_id 0x00 version         -> position       (a stream's last version is
+//                                                                   its last key: no heads family)
 //   ids      key event_id                       -> position       (durable idempotency index)
 //
 //   position, version  := fixed64, big-endian (so keys sort numerically)
@@ -22,7 +22,7 @@
 // The record repeats the position, stream and version so that a moved, swapped or re-keyed event
 // fails verification, and the hash covers every byte of the record.
 //
-// All writes of one append (events, streams, heads, ids) go in one WriteBatch.
+// All writes of one append (events, streams, ids) go in one WriteBatch.
 #ifndef CAREHUB_EVENTSTORE_INTERNAL_CODEC_H_
 #define CAREHUB_EVENTSTORE_INTERNAL_CODEC_H_
 
@@ -38,7 +38,6 @@ namespace carehub::eventstore::internal {
 
 inline constexpr char kEventsFamily[] = "events";
 inline constexpr char kStreamsFamily[] = "streams";
-inline constexpr char kHeadsFamily[] = "heads";
 inline constexpr char kIdsFamily[] = "ids";
 inline constexpr char kFormatKey[] = "format";
 inline constexpr char kFormatValue[] = "carehub-eventstore/1";

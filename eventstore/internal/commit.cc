@@ -67,7 +67,6 @@ class EventStoreImpl::GroupDecider {
     }
     result.last_position = next_position_ - 1;
     result.last_version = version - 1;
-    batch_.Put(store_->heads_, append.stream_id, EncodeFixed64(result.last_version));
     versions_[append.stream_id] = result.last_version;
     return result;
   }
@@ -77,7 +76,7 @@ class EventStoreImpl::GroupDecider {
   uint64_t first_position() const { return store_->next_position_; }
 
   // Stream versions the writer remembers; beyond this the cache is dropped and refilled from the
-  // heads family, which keeps memory bounded with millions of streams.
+  // streams family, which keeps memory bounded with millions of streams.
   static constexpr size_t kVersionCacheCapacity = 1u << 20;
 
   // After a successful write: the writer's state moves on.
@@ -150,10 +149,11 @@ class EventStoreImpl::GroupDecider {
   absl::flat_hash_map<std::string, uint64_t> versions_;
 };
 
-void EventStoreImpl::CommitGroup(std::vector<PendingAppend*>& group) {
+EventStoreImpl::Completion EventStoreImpl::CommitGroup(std::vector<PendingAppend*> group) {
   GroupDecider decider(this);
   for (PendingAppend* append : group) append->result = decider.Decide(*append);
 
+  Completion completion;
   if (!decider.empty()) {
     rocksdb::WriteOptions sync;
     sync.sync = true;
@@ -169,22 +169,33 @@ void EventStoreImpl::CommitGroup(std::vector<PendingAppend*>& group) {
         }
       }
     } else {
-      Publish(decider.Apply());
+      completion.committed = decider.Apply();
     }
   }
-  for (PendingAppend* append : group) append->done.Notify();
+  completion.group = std::move(group);
+  return completion;
 }
 
+// Runs on the completer. The writer may already be deciding later groups, so the published head
+// comes from the committed events themselves, never from the writer's state.
 void EventStoreImpl::Publish(std::vector<RecordedEvent>&& committed) {
+  // Built outside the lock: allocation is the expensive part.
+  std::vector<std::shared_ptr<const RecordedEvent>> shared;
+  shared.reserve(committed.size());
+  for (RecordedEvent& event : committed) shared.push_back(std::make_shared<const RecordedEvent>(std::move(event)));
+  const uint64_t next = shared.back()->position + 1;
+  const Hash hash = shared.back()->hash;
   absl::flat_hash_map<const SubscriptionImpl*, std::function<void()>> ready;
+  std::deque<std::shared_ptr<const RecordedEvent>> evicted;  // freed outside the lock
   {
     absl::MutexLock lock(&head_mu_);
-    for (RecordedEvent& event : committed) {
-      recent_.push_back(std::make_shared<const RecordedEvent>(std::move(event)));
+    for (auto& event : shared) recent_.push_back(std::move(event));
+    while (recent_.size() > options_.recent_events_capacity) {
+      evicted.push_back(std::move(recent_.front()));
+      recent_.pop_front();
     }
-    while (recent_.size() > options_.recent_events_capacity) recent_.pop_front();
-    published_next_ = next_position_;
-    published_hash_ = last_hash_;
+    published_next_ = next;
+    published_hash_ = hash;
     ready.swap(waiters_);
   }
   for (auto& [key, fn] : ready) fn();

@@ -3,7 +3,8 @@
 // Writes: Append() validates its input on the caller's thread, queues the request and waits.
 // One writer thread drains the queue: it decides every queued append in order (idempotency,
 // expected version, positions, hash chain), puts them all in one WriteBatch, writes it with
-// sync=true and only then completes the requests. Concurrent appends therefore share one WAL
+// sync=true and only then hands the group to a completer thread, which publishes the events to
+// subscribers and wakes the appenders, in commit order. Concurrent appends therefore share one WAL
 // sync (group commit), and the decisions never race because only the writer makes them.
 //
 // Reads go straight to RocksDB: a write becomes visible only after its WAL sync, and one
@@ -106,11 +107,18 @@ class EventStoreImpl : public EventStore {
   absl::Status OpenDatabase();
   absl::Status LoadHead();
 
+  // A committed (or failed) group on its way from the writer to the completer.
+  struct Completion {
+    std::vector<RecordedEvent> committed;
+    std::vector<PendingAppend*> group;
+  };
+
   void WriterLoop();
-  void CommitGroup(std::vector<PendingAppend*>& group);
+  Completion CommitGroup(std::vector<PendingAppend*> group);
+  void CompleterLoop();
   void Publish(std::vector<RecordedEvent>&& committed);
 
-  // The stream's last version as the writer knows it (cache, then the heads family).
+  // The stream's last version as the writer knows it (cache, then the streams family).
   absl::StatusOr<std::optional<uint64_t>> CurrentVersion(const std::string& stream_id);
   absl::StatusOr<std::optional<uint64_t>> LoadStreamVersion(std::string_view stream_id);
   absl::StatusOr<std::optional<RecordedEvent>> GetEvent(uint64_t position);
@@ -123,7 +131,6 @@ class EventStoreImpl : public EventStore {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* events_ = nullptr;
   rocksdb::ColumnFamilyHandle* streams_ = nullptr;
-  rocksdb::ColumnFamilyHandle* heads_ = nullptr;
   rocksdb::ColumnFamilyHandle* ids_ = nullptr;
 
   // The append queue, filled by callers, drained by the writer.
@@ -131,6 +138,14 @@ class EventStoreImpl : public EventStore {
   std::deque<PendingAppend*> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
   std::thread writer_;
+
+  // Completions, filled by the writer, drained in order by the completer, which publishes the
+  // events and wakes the appenders. Waking dozens of threads costs a futex call each; doing it
+  // here lets the writer start the next group at once, on the other core.
+  absl::Mutex completion_mu_;
+  std::deque<Completion> completions_ ABSL_GUARDED_BY(completion_mu_);
+  bool completer_stopping_ ABSL_GUARDED_BY(completion_mu_) = false;
+  std::thread completer_;
 
   // Writer-thread state: the chain's tail and a bounded cache of stream versions.
   uint64_t next_position_ = 0;

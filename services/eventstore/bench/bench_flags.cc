@@ -45,6 +45,10 @@ absl::StatusOr<BenchFlags> ParseFlags(int argc, char** argv) {
       (arg.name == "quick" ? flags.quick : flags.help) = arg.value.value_or("true") != "false";
       continue;
     }
+    if (arg.name != "seconds" && arg.name != "catchup_events" && arg.name != "dir" &&
+        arg.name != "only") {
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", arg.name));
+    }
     if (!arg.value.has_value()) {
       if (i + 1 >= argc) {
         return absl::InvalidArgumentError(absl::StrCat("--", arg.name, " needs a value"));
@@ -54,18 +58,16 @@ absl::StatusOr<BenchFlags> ParseFlags(int argc, char** argv) {
     const std::string& value = *arg.value;
     if (arg.name == "seconds") {
       double s = 0;
-      if (!absl::SimpleAtod(value, &s) || s <= 0) return Malformed(arg.name, *arg.value);
+      if (!absl::SimpleAtod(value, &s) || s <= 0) return Malformed(arg.name, value);
       seconds = s;
     } else if (arg.name == "catchup_events") {
       uint64_t n = 0;
-      if (!absl::SimpleAtoi(value, &n) || n == 0) return Malformed(arg.name, *arg.value);
+      if (!absl::SimpleAtoi(value, &n) || n == 0) return Malformed(arg.name, value);
       catchup_events = n;
     } else if (arg.name == "only") {
       flags.only = absl::StrSplit(value, ',', absl::SkipEmpty());
-    } else if (arg.name == "dir") {
-      flags.dir = value;
     } else {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", arg.name));
+      flags.dir = value;
     }
   }
   flags.seconds = absl::Seconds(seconds.value_or(flags.quick ? 0.5 : 3.0));

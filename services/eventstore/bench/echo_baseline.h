@@ -5,7 +5,7 @@
 // (LoopbackServer), same callback API, same client threads and channel, and the same bytes on
 // the wire each way (the caller passes the serialized sizes of an Append request and response).
 // What remains is the cost of the store and of the service's own code, which is what the target
-// "≥ 0.7× echo" bounds.
+// ">= 0.7× echo" bounds.
 #ifndef CAREHUB_SERVICES_EVENTSTORE_BENCH_ECHO_BASELINE_H_
 #define CAREHUB_SERVICES_EVENTSTORE_BENCH_ECHO_BASELINE_H_
 
