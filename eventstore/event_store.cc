@@ -347,21 +347,27 @@ void EventStoreImpl::CompleterLoop() {
   }
 }
 
-absl::StatusOr<std::optional<uint64_t>> EventStoreImpl::LoadStreamVersion(std::string_view stream_id) {
-  // The stream's last key in the streams family holds its last version.
-  std::string lower = StreamPrefix(stream_id);
-  std::string upper = std::string(stream_id) + '\x01';  // just past every key of this stream
-  rocksdb::Slice lower_slice(lower), upper_slice(upper);
+std::unique_ptr<rocksdb::Iterator> EventStoreImpl::NewStreamIterator(std::string_view stream_id,
+                                                                     StreamBounds* bounds) {
+  bounds->lower = StreamPrefix(stream_id);
+  bounds->upper = std::string(stream_id) + '\x01';  // just past every key of this stream
+  bounds->lower_slice = bounds->lower;
+  bounds->upper_slice = bounds->upper;
   rocksdb::ReadOptions options;
-  options.iterate_lower_bound = &lower_slice;
-  options.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, streams_));
+  options.iterate_lower_bound = &bounds->lower_slice;
+  options.iterate_upper_bound = &bounds->upper_slice;
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, streams_));
+}
+
+absl::StatusOr<std::optional<uint64_t>> EventStoreImpl::LoadStreamVersion(std::string_view stream_id) {
+  StreamBounds bounds;
+  std::unique_ptr<rocksdb::Iterator> it = NewStreamIterator(stream_id, &bounds);
   it->SeekToLast();
   RETURN_IF_ERROR(FromRocks(it->status(), "reading a stream's last version"));
   if (!it->Valid()) return std::optional<uint64_t>();
-  std::string_view key(it->key().data(), it->key().size());
-  ASSIGN_OR_RETURN(uint64_t version, DecodeFixed64(key.substr(lower.size())));
-  return std::optional<uint64_t>(version);
+  ASSIGN_OR_RETURN(StreamRun run, DecodeStreamRun(stream_id, std::string_view(it->key().data(), it->key().size()),
+                                                  std::string_view(it->value().data(), it->value().size())));
+  return std::optional<uint64_t>(run.last_version());
 }
 
 absl::StatusOr<std::optional<uint64_t>> EventStoreImpl::CurrentVersion(const std::string& stream_id) {

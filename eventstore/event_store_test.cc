@@ -214,6 +214,40 @@ TEST_F(EventStoreTest, ReadsStreamsAndTheGlobalLogBothWaysWithFilters) {
   EXPECT_EQ(bounded->next_position, std::optional<uint64_t>(4));
 }
 
+TEST_F(EventStoreTest, ReadsStreamVersionsAcrossAndInsideMultiEventAppends) {
+  int n = 0;
+  for (int size : {3, 1, 4}) {
+    std::vector<ProposedEvent> batch;
+    for (int i = 0; i < size; ++i) batch.push_back(Event(absl::StrCat("r", n++)));
+    ASSERT_TRUE(store_->Append("runs", ExpectedVersion::Any(), std::move(batch)).ok());
+    ASSERT_TRUE(store_->Append("other", ExpectedVersion::Any(), {Event(absl::StrCat("o", n))}).ok());
+  }
+  auto versions = [&](ReadStreamRequest request) {
+    std::vector<uint64_t> out;
+    request.stream_id = "runs";
+    auto events = store_->ReadStream(request);
+    EXPECT_TRUE(events.ok()) << events.status();
+    for (const auto& e : *events) {
+      EXPECT_EQ(e.event_id, absl::StrCat("r", e.version));
+      out.push_back(e.version);
+    }
+    return out;
+  };
+  EXPECT_EQ(versions({.from_version = 2, .limit = 4}), (std::vector<uint64_t>{2, 3, 4, 5}));
+  EXPECT_EQ(versions({.from_version = 5, .backwards = true, .limit = 4}), (std::vector<uint64_t>{5, 4, 3, 2}));
+  EXPECT_EQ(versions({.backwards = true, .limit = 2}), (std::vector<uint64_t>{7, 6}));
+  EXPECT_EQ(versions({.from_version = 1, .backwards = true}), (std::vector<uint64_t>{1, 0}));
+  EXPECT_EQ(versions({.from_version = 6}), (std::vector<uint64_t>{6, 7}));
+  EXPECT_TRUE(versions({.from_version = 8}).empty());
+  EXPECT_EQ(versions({.from_version = 100, .backwards = true, .limit = 1}), (std::vector<uint64_t>{7}));
+  EXPECT_EQ(*store_->StreamVersion("runs"), 7u);
+  Reopen();  // the version comes from the stream index, not the writer's cache
+  EXPECT_EQ(*store_->StreamVersion("runs"), 7u);
+  auto next = store_->Append("runs", ExpectedVersion::Exact(7), {Event("r8")});
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->first_version, 8u);
+}
+
 TEST_F(EventStoreTest, ConcurrentAppendsLoseAndDuplicateNothing) {
   constexpr int kThreads = 16;
   constexpr int kAppends = 150;

@@ -608,10 +608,26 @@ absl::Status Truncate(RawDatabase& db, const std::vector<RecordedEvent>& log, ui
   for (uint64_t p = first; p < log.size(); ++p) {
     const RecordedEvent& e = log[p];
     for (absl::Status s : {db.Delete(internal::kEventsFamily, internal::PositionKey(p)),
-                           db.Delete(internal::kStreamsFamily, internal::StreamVersionKey(e.stream_id, e.version)),
                            db.Delete(internal::kIdsFamily, e.event_id)}) {
       if (!s.ok()) return s;
     }
+  }
+  // The streams family holds one run per append (codec.h); AppendEvents gives each append its own
+  // metadata. A run wholly past the cut goes; a run the cut splits keeps its first part.
+  for (uint64_t p = 0; p < log.size();) {
+    uint64_t end = p + 1;
+    while (end < log.size() && log[end].metadata == log[p].metadata) ++end;
+    const RecordedEvent& head = log[p];
+    std::string key = internal::StreamVersionKey(head.stream_id, head.version);
+    absl::Status s = absl::OkStatus();
+    if (p >= first) {
+      s = db.Delete(internal::kStreamsFamily, key);
+    } else if (end > first) {
+      s = db.Put(internal::kStreamsFamily, key,
+                 internal::EncodeStreamRunValue(p, static_cast<uint32_t>(first - p)));
+    }
+    if (!s.ok()) return s;
+    p = end;
   }
   return absl::OkStatus();
 }

@@ -102,6 +102,26 @@ std::string StreamVersionKey(std::string_view stream_id, uint64_t version) {
   return key;
 }
 
+std::string EncodeStreamRunValue(uint64_t first_position, uint32_t count) {
+  std::string out;
+  PutFixed64(&out, first_position);
+  PutFixed32(&out, count);
+  return out;
+}
+
+absl::StatusOr<StreamRun> DecodeStreamRun(std::string_view stream_id, std::string_view key, std::string_view value) {
+  const size_t prefix = stream_id.size() + 1;
+  if (key.size() != prefix + 8 || key.substr(0, stream_id.size()) != stream_id || key[stream_id.size()] != '\0' ||
+      value.size() != 12) {
+    return absl::DataLossError("a stream index entry is malformed");
+  }
+  StreamRun run{.first_version = LoadFixed64(key.data() + prefix),
+                .first_position = LoadFixed64(value.data()),
+                .count = LoadFixed32(value.data() + 8)};
+  if (run.count == 0) return absl::DataLossError("a stream index entry holds no events");
+  return run;
+}
+
 std::string EncodeRecord(const RecordedEvent& event) {
   std::string out;
   out.reserve(1 + 3 * 8 + 5 * 4 + event.stream_id.size() + event.event_id.size() + event.type.size() +

@@ -4,11 +4,15 @@
 // Column families (RocksDB):
 //   default  key "format"                       -> "carehub-eventstore/1"
 //   events   key position                       -> record hash
-//   streams  key stream_id 0x00 version         -> position       (a stream's last version is
-//                                                                   its last key: no heads family)
+//   streams  key stream_id 0x00 first_version   -> first_position count
+//                                                 one run per append: versions first_version ..
+//                                                 first_version + count - 1 sit at consecutive
+//                                                 positions from first_position. A stream's last
+//                                                 version comes from its last run.
 //   ids      key event_id                       -> position       (durable idempotency index)
 //
 //   position, version  := fixed64, big-endian (so keys sort numerically)
+//   first_position     := fixed64 big-endian; count := fixed32 big-endian, at least 1
 //   stream_id          := 1..128 bytes of [A-Za-z0-9._:-], never 0x00, so the 0x00 separator
 //                         sorts a stream's versions together and before any longer stream id
 //   hash               := 32 bytes, SHA-256(previous hash || record); the previous hash of
@@ -51,6 +55,20 @@ std::string PositionKey(uint64_t position);
 std::string StreamVersionKey(std::string_view stream_id, uint64_t version);
 // The smallest key of stream_id's version index, for seeking.
 std::string StreamPrefix(std::string_view stream_id);
+
+// A run of a stream: the versions of one append and where they sit in the global log.
+struct StreamRun {
+  uint64_t first_version = 0;
+  uint64_t first_position = 0;
+  uint64_t count = 0;
+
+  uint64_t last_version() const { return first_version + count - 1; }
+  uint64_t PositionOf(uint64_t version) const { return first_position + (version - first_version); }
+};
+
+std::string EncodeStreamRunValue(uint64_t first_position, uint32_t count);
+// Decodes a streams-family entry of `stream_id`; DataLoss if malformed.
+absl::StatusOr<StreamRun> DecodeStreamRun(std::string_view stream_id, std::string_view key, std::string_view value);
 
 // The canonical bytes of an event (everything but the hash), as hashed and stored.
 std::string EncodeRecord(const RecordedEvent& event);

@@ -60,13 +60,15 @@ class EventStoreImpl::GroupDecider {
       value.append(reinterpret_cast<const char*>(event.hash.data()), event.hash.size());
       std::string position = EncodeFixed64(event.position);
       batch_.Put(store_->events_, position, value);
-      batch_.Put(store_->streams_, StreamVersionKey(event.stream_id, event.version), position);
       batch_.Put(store_->ids_, event.event_id, position);
       ids_.emplace(event.event_id, committed_.size());
       committed_.push_back(std::move(event));
     }
     result.last_position = next_position_ - 1;
     result.last_version = version - 1;
+    // One stream-index entry for the whole append: its events sit at consecutive positions.
+    batch_.Put(store_->streams_, StreamVersionKey(append.stream_id, result.first_version),
+               EncodeStreamRunValue(result.first_position, static_cast<uint32_t>(append.events.size())));
     versions_[append.stream_id] = result.last_version;
     return result;
   }

@@ -121,6 +121,13 @@ class EventStoreImpl : public EventStore {
   // The stream's last version as the writer knows it (cache, then the streams family).
   absl::StatusOr<std::optional<uint64_t>> CurrentVersion(const std::string& stream_id);
   absl::StatusOr<std::optional<uint64_t>> LoadStreamVersion(std::string_view stream_id);
+  // An iterator over one stream's runs in the streams family (see codec.h); `bounds` holds the
+  // iteration bounds and must outlive it.
+  struct StreamBounds {
+    std::string lower, upper;
+    rocksdb::Slice lower_slice, upper_slice;
+  };
+  std::unique_ptr<rocksdb::Iterator> NewStreamIterator(std::string_view stream_id, StreamBounds* bounds);
   absl::StatusOr<std::optional<RecordedEvent>> GetEvent(uint64_t position);
 
   Options options_;

@@ -23,8 +23,15 @@ uint64_t KeyPosition(const rocksdb::Slice& key) {
   return position.ok() ? *position : UINT64_MAX;
 }
 
-// Reads for scans: no cache pollution, and readahead since keys are sequential.
-rocksdb::ReadOptions ScanOptions() {
+// Paged reads (ReadAll pages, subscription polls) open a new iterator per page. They keep
+// RocksDB's adaptive readahead and fill the block cache, so that the next page, which starts in
+// the same blocks, is served from memory; a fixed large readahead would re-read megabytes from
+// the file for every page.
+rocksdb::ReadOptions PageOptions() { return rocksdb::ReadOptions(); }
+
+// One walk over the whole log (verification): sequential, read once, so read ahead and keep the
+// block cache for the hub's working set.
+rocksdb::ReadOptions WalkOptions() {
   rocksdb::ReadOptions options;
   options.fill_cache = false;
   options.readahead_size = 2u << 20;
@@ -36,27 +43,30 @@ rocksdb::ReadOptions ScanOptions() {
 absl::StatusOr<std::vector<RecordedEvent>> EventStoreImpl::ReadStream(const ReadStreamRequest& request) {
   RETURN_IF_ERROR(ValidateStreamId(request.stream_id, options_.limits));
   size_t limit = CapLimit(request.limit, options_.limits);
-  std::string lower = StreamPrefix(request.stream_id);
-  std::string upper = request.stream_id + '\x01';  // just past every key of this stream
-  rocksdb::Slice lower_slice(lower), upper_slice(upper);
-  rocksdb::ReadOptions options;
-  options.iterate_lower_bound = &lower_slice;
-  options.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, streams_));
-
-  if (!request.backwards) {
-    it->Seek(StreamVersionKey(request.stream_id, request.from_version.value_or(0)));
-  } else {
-    it->SeekForPrev(StreamVersionKey(request.stream_id, request.from_version.value_or(UINT64_MAX)));
-  }
+  StreamBounds bounds;
+  std::unique_ptr<rocksdb::Iterator> it = NewStreamIterator(request.stream_id, &bounds);
+  // Start at the run holding the first wanted version: the last run starting at or before it.
+  const uint64_t from = request.from_version.value_or(request.backwards ? UINT64_MAX : 0);
+  it->SeekForPrev(StreamVersionKey(request.stream_id, from));
+  if (!it->Valid() && !request.backwards) it->SeekToFirst();
   std::vector<std::string> keys;
   for (; it->Valid() && keys.size() < limit; request.backwards ? it->Prev() : it->Next()) {
-    keys.emplace_back(View(it->value()));
+    ASSIGN_OR_RETURN(StreamRun run, DecodeStreamRun(request.stream_id, View(it->key()), View(it->value())));
+    if (!request.backwards) {
+      for (uint64_t v = std::max(from, run.first_version); v <= run.last_version() && keys.size() < limit; ++v) {
+        keys.push_back(PositionKey(run.PositionOf(v)));
+      }
+    } else {
+      for (uint64_t v = std::min(from, run.last_version()); keys.size() < limit; --v) {
+        keys.push_back(PositionKey(run.PositionOf(v)));
+        if (v == run.first_version) break;
+      }
+    }
   }
-  // The byte bound is applied after the events are read; MultiGet in one go is cheaper than
-  // point reads, and at most `limit` events are fetched.
   RETURN_IF_ERROR(FromRocks(it->status(), "reading a stream index"));
 
+  // The byte bound is applied after the events are read; MultiGet in one go is cheaper than
+  // point reads, and at most `limit` events are fetched.
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<std::string> values(keys.size());
   std::vector<rocksdb::ColumnFamilyHandle*> families(keys.size(), events_);
@@ -90,7 +100,7 @@ absl::StatusOr<ReadAllResult> EventStoreImpl::ReadAll(const ReadAllRequest& requ
     return result;
   }
 
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ScanOptions(), events_));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(PageOptions(), events_));
   if (request.from_position.has_value()) {
     it->SeekForPrev(PositionKey(*request.from_position));
   } else {
@@ -119,7 +129,7 @@ absl::StatusOr<ReadAllResult> EventStoreImpl::ReadAll(const ReadAllRequest& requ
 
 absl::Status EventStoreImpl::ScanForward(uint64_t from, const EventFilter& filter, size_t limit, size_t max_scan,
                                          std::vector<RecordedEvent>* out, uint64_t* next) {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ScanOptions(), events_));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(PageOptions(), events_));
   size_t scanned = 0;
   size_t bytes = 0;
   *next = from;
@@ -145,7 +155,7 @@ absl::StatusOr<VerifyResult> EventStoreImpl::Verify(std::optional<LogHead> from)
   Hash previous{};
   uint64_t expected = 0;
   // One iterator pins one consistent view of the log for the whole walk.
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ScanOptions(), events_));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(WalkOptions(), events_));
   auto fail = [&](uint64_t position, std::string problem) {
     result.ok = false;
     result.first_bad_position = position;
