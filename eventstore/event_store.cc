@@ -284,25 +284,42 @@ EventStoreImpl::~EventStoreImpl() {
 // ---------------------------------------------------------------------------------------------
 // Appending.
 
+absl::Status EventStoreImpl::Enqueue(PendingAppend* pending) {
+  RETURN_IF_ERROR(ValidateStreamId(pending->stream_id, options_.limits));
+  RETURN_IF_ERROR(ValidateBatch(pending->events, options_.limits, &pending->bytes));
+  if (options_.read_only) return absl::FailedPreconditionError("the event log is open read-only");
+  absl::MutexLock lock(&queue_mu_);
+  if (stopping_) return absl::UnavailableError("the event log is closing");
+  queue_.push_back(pending);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<AppendResult> EventStoreImpl::Append(std::string_view stream_id, ExpectedVersion expected,
                                                     std::vector<ProposedEvent> events) {
-  RETURN_IF_ERROR(ValidateStreamId(stream_id, options_.limits));
-  size_t bytes = 0;
-  RETURN_IF_ERROR(ValidateBatch(events, options_.limits, &bytes));
-  if (options_.read_only) return absl::FailedPreconditionError("the event log is open read-only");
   PendingAppend pending{.stream_id = std::string(stream_id),
                         .expected = expected,
                         .events = std::move(events),
-                        .bytes = bytes,
                         .result = absl::UnknownError("not decided"),
+                        .callback = nullptr,
                         .done = {}};
-  {
-    absl::MutexLock lock(&queue_mu_);
-    if (stopping_) return absl::UnavailableError("the event log is closing");
-    queue_.push_back(&pending);
-  }
+  RETURN_IF_ERROR(Enqueue(&pending));
   pending.done.WaitForNotification();
   return std::move(pending.result);
+}
+
+void EventStoreImpl::AppendAsync(std::string_view stream_id, ExpectedVersion expected,
+                                 std::vector<ProposedEvent> events, AppendCallback done) {
+  std::unique_ptr<PendingAppend> pending(new PendingAppend{.stream_id = std::string(stream_id),
+                                                           .expected = expected,
+                                                           .events = std::move(events),
+                                                           .result = absl::UnknownError("not decided"),
+                                                           .callback = std::move(done),
+                                                           .done = {}});
+  if (absl::Status queued = Enqueue(pending.get()); !queued.ok()) {
+    pending->callback(queued);
+    return;
+  }
+  pending.release();  // owned by the queue until the completer runs the callback
 }
 
 void EventStoreImpl::WriterLoop() {
@@ -343,7 +360,14 @@ void EventStoreImpl::CompleterLoop() {
     }
     // Publish before waking the appenders: once Append() returns, subscribers can see it.
     if (!completion.committed.empty()) Publish(std::move(completion.committed));
-    for (PendingAppend* append : completion.group) append->done.Notify();
+    for (PendingAppend* append : completion.group) {
+      if (append->callback) {
+        std::unique_ptr<PendingAppend> owned(append);
+        owned->callback(std::move(owned->result));
+      } else {
+        append->done.Notify();
+      }
+    }
   }
 }
 

@@ -59,6 +59,8 @@ class EventStoreImpl : public EventStore {
 
   absl::StatusOr<AppendResult> Append(std::string_view stream_id, ExpectedVersion expected,
                                       std::vector<ProposedEvent> events) override;
+  void AppendAsync(std::string_view stream_id, ExpectedVersion expected, std::vector<ProposedEvent> events,
+                   AppendCallback done) override;
   absl::StatusOr<std::vector<RecordedEvent>> ReadStream(const ReadStreamRequest& request) override;
   absl::StatusOr<ReadAllResult> ReadAll(const ReadAllRequest& request) override;
   absl::StatusOr<uint64_t> StreamVersion(std::string_view stream_id) override;
@@ -99,8 +101,13 @@ class EventStoreImpl : public EventStore {
     std::vector<ProposedEvent> events;
     size_t bytes = 0;
     absl::StatusOr<AppendResult> result;
+    // How the appender learns the result: `callback` if set (AppendAsync; the completer runs it
+    // and deletes this PendingAppend), else `done` (Append, which waits on it).
+    AppendCallback callback;
     absl::Notification done;
   };
+  // Validates and queues `pending`; on a rejection returns it without queueing.
+  absl::Status Enqueue(PendingAppend* pending);
   class GroupDecider;
 
   explicit EventStoreImpl(const Options& options);

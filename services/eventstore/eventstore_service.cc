@@ -81,24 +81,25 @@ size_t FittingPrefix(const std::vector<es::RecordedEvent>& events, size_t max_by
   return events.size();
 }
 
-grpc::Status DoAppend(es::EventStore& store, grpc::CallbackServerContext* context,
-                      const pb::AppendRequest& request, pb::AppendResponse* response) {
-  // Checked here because the proto can express what the library's types cannot (an absent
-  // expected version); everything else (id syntax, sizes, counts) is the store's to judge.
+// Checks what the proto can express and the library's types cannot (an absent expected
+// version); everything else (id syntax, sizes, counts) is the store's to judge.
+grpc::Status ParseAppend(const pb::AppendRequest& request, es::ExpectedVersion* expected,
+                         std::vector<es::ProposedEvent>* events) {
   if (request.stream_id().empty()) return InvalidArgument("stream_id is required");
   if (!request.has_expected_version()) {
     return InvalidArgument("expected_version is required: one of any, no_stream, stream_exists, exact");
   }
-  absl::StatusOr<es::ExpectedVersion> expected = FromProto(request.expected_version());
-  if (!expected.ok()) return ToGrpcStatus(expected.status());
+  absl::StatusOr<es::ExpectedVersion> parsed = FromProto(request.expected_version());
+  if (!parsed.ok()) return ToGrpcStatus(parsed.status());
   if (request.events().empty()) return InvalidArgument("events must not be empty");
+  *expected = *parsed;
+  events->reserve(request.events_size());
+  for (const pb::ProposedEvent& event : request.events()) events->push_back(FromProto(event));
+  return grpc::Status::OK;
+}
 
-  std::vector<es::ProposedEvent> events;
-  events.reserve(request.events_size());
-  for (const pb::ProposedEvent& event : request.events()) events.push_back(FromProto(event));
-
-  absl::StatusOr<es::AppendResult> result =
-      store.Append(request.stream_id(), *expected, std::move(events));
+grpc::Status AppendOutcome(grpc::CallbackServerContext* context, const absl::StatusOr<es::AppendResult>& result,
+                           pb::AppendResponse* response) {
   if (!result.ok()) {
     if (std::optional<std::optional<uint64_t>> conflict = es::AppendConflict(result.status())) {
       context->AddTrailingMetadata(kActualVersionMetadataKey,
@@ -228,9 +229,20 @@ bool EventStoreService::AwaitNoActiveSubscriptions(absl::Duration timeout) const
 grpc::ServerUnaryReactor* EventStoreService::Append(grpc::CallbackServerContext* context,
                                                     const pb::AppendRequest* request,
                                                     pb::AppendResponse* response) {
-  return RunOnExecutor(*executor_, context, [this, context, request, response] {
-    return DoAppend(*store_, context, *request, response);
-  });
+  // No executor hop: the store queues the append and finishes the call from its completer
+  // thread once the events are durable, so no thread waits per append.
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  es::ExpectedVersion expected = es::ExpectedVersion::Any();
+  std::vector<es::ProposedEvent> events;
+  if (grpc::Status parsed = ParseAppend(*request, &expected, &events); !parsed.ok()) {
+    reactor->Finish(parsed);
+    return reactor;
+  }
+  store_->AppendAsync(request->stream_id(), expected, std::move(events),
+                      [context, reactor, response](absl::StatusOr<es::AppendResult> result) {
+                        reactor->Finish(AppendOutcome(context, result, response));
+                      });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* EventStoreService::ReadStream(grpc::CallbackServerContext* context,

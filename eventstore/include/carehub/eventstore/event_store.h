@@ -110,6 +110,17 @@ class EventStore {
   virtual absl::StatusOr<AppendResult> Append(std::string_view stream_id, ExpectedVersion expected,
                                               std::vector<ProposedEvent> events) = 0;
 
+  using AppendCallback = std::function<void(absl::StatusOr<AppendResult>)>;
+
+  // Append without waiting: returns at once and runs `done` exactly once with what Append()
+  // would return — on the store's completer thread once the events are durable, or on the
+  // caller's thread for input it rejects at once. `done` must not block. For servers, so that no
+  // thread is parked per append. The default implementation calls Append() and then `done`.
+  virtual void AppendAsync(std::string_view stream_id, ExpectedVersion expected, std::vector<ProposedEvent> events,
+                           AppendCallback done) {
+    done(Append(stream_id, expected, std::move(events)));
+  }
+
   // Reads events of one stream in version order (or reverse), starting at request.from_version
   // (inclusive; for backwards reads std::nullopt means "from the last event").
   virtual absl::StatusOr<std::vector<RecordedEvent>> ReadStream(const ReadStreamRequest& request) = 0;
