@@ -1,0 +1,255 @@
+#include "fhir/internal/context.h"
+
+#include <algorithm>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "carehub/base/status_macros.h"
+#include "carehub/base/strings.h"
+
+namespace carehub::fhir::internal {
+namespace {
+
+constexpr char kProvenanceParticipantType[] =
+    "http://terminology.hl7.org/CodeSystem/provenance-participant-type";
+
+// Percent-encodes everything but unreserved URI characters, so that any source system name
+// ("COSMIC^SE2321000131") makes a valid FHIR uri.
+std::string UriEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// The resource without the members every version changes (versionId, lastUpdated, source), so
+// that an event that changes nothing else writes no version.
+Json Body(const Json& resource) {
+  Json body = resource;
+  auto meta = body.find("meta");
+  if (meta != body.end() && meta->is_object()) {
+    meta->erase("versionId");
+    meta->erase("lastUpdated");
+    meta->erase("source");
+    if (meta->empty()) body.erase(meta);
+  }
+  return body;
+}
+
+}  // namespace
+
+std::string ProjectionContext::OccurredAt() const {
+  if (IsSet(event_.occurred_at())) return Instant(ToTime(event_.occurred_at()));
+  return Instant(recorded_.recorded_at);
+}
+
+absl::StatusOr<Json*> ProjectionContext::Find(std::string_view type, std::string_view id) {
+  auto key = std::make_pair(std::string(type), std::string(id));
+  auto it = touched_.find(key);
+  if (it != touched_.end()) return it->second.json.is_null() ? nullptr : &it->second.json;
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, lookup_.CurrentResource(type, id));
+  Entry entry;
+  if (stored.has_value()) {
+    entry.json = Json::parse(*stored, nullptr, /*allow_exceptions=*/false);
+    if (entry.json.is_discarded() || !entry.json.is_object()) {
+      return absl::DataLossError(absl::StrCat("stored ", Sv(type), "/", Sv(id), " does not parse"));
+    }
+    const Json& meta = entry.json["meta"];
+    if (!meta.is_object() || !meta["versionId"].is_string() ||
+        !absl::SimpleAtoi(meta["versionId"].get<std::string>(), &entry.previous_version)) {
+      return absl::DataLossError(absl::StrCat("stored ", Sv(type), "/", Sv(id), " has no version"));
+    }
+    entry.original_body = Body(entry.json).dump();
+  }
+  auto [pos, inserted] = touched_.emplace(std::move(key), std::move(entry));
+  return pos->second.json.is_null() ? nullptr : &pos->second.json;
+}
+
+absl::StatusOr<Json*> ProjectionContext::FindOrCreate(std::string_view type, std::string_view id) {
+  ASSIGN_OR_RETURN(Json * found, Find(type, id));
+  if (found != nullptr) return found;
+  Json& json = touched_[std::make_pair(std::string(type), std::string(id))].json;
+  json = Json::object();
+  json["resourceType"] = std::string(type);
+  json["id"] = std::string(id);
+  return &json;
+}
+
+absl::StatusOr<std::optional<std::string>> ProjectionContext::State(std::string_view key) {
+  auto it = state_.find(key);
+  if (it != state_.end()) return std::optional<std::string>(it->second);
+  return lookup_.State(key);
+}
+
+void ProjectionContext::SetState(std::string_view key, std::string_view value) {
+  state_[std::string(key)] = std::string(value);
+}
+
+std::string ProjectionContext::MetaSource() const {
+  std::string source = absl::StrCat("urn:carehub:source:", UriEncode(event_.source().system()));
+  if (!event_.source_message_id().empty()) {
+    absl::StrAppend(&source, "#", UriEncode(event_.source_message_id()));
+  }
+  return source;
+}
+
+namespace {
+
+// Every Reference with a literal reference and an identifier, anywhere in `json`.
+void CollectIdentifiedReferences(const Json& json, std::vector<Json>& refs) {
+  if (json.is_object()) {
+    auto reference = json.find("reference");
+    auto identifier = json.find("identifier");
+    if (reference != json.end() && reference->is_string() && identifier != json.end() &&
+        identifier->is_object()) {
+      refs.push_back(json);
+      return;
+    }
+  }
+  if (json.is_object() || json.is_array()) {
+    for (const Json& member : json) CollectIdentifiedReferences(member, refs);
+  }
+}
+
+}  // namespace
+
+Json ProjectionContext::AuthorRef() const { return PractitionerRef(event_.source().author()); }
+
+Json ProjectionContext::SourceOrganizationRef() const {
+  care::v1::Organisation org;
+  org.set_hsa_id(event_.source().organisation_hsa_id());
+  return OrganizationRef(org);
+}
+
+absl::Status ProjectionContext::CreateReferencedResources() {
+  std::vector<Json> refs;
+  for (const auto& [key, entry] : touched_) {
+    if (!entry.json.is_null()) CollectIdentifiedReferences(entry.json, refs);
+  }
+  refs.push_back(AuthorRef());
+  refs.push_back(SourceOrganizationRef());
+  for (const Json& ref : refs) {
+    if (!ref.is_object() || !ref.contains("reference")) continue;
+    const std::string reference = ref["reference"].get<std::string>();
+    const size_t slash = reference.find('/');
+    const std::string type = reference.substr(0, slash);
+    if (type != "Organization" && type != "Practitioner") continue;
+    ASSIGN_OR_RETURN(Json * resource, FindOrCreate(type, reference.substr(slash + 1)));
+    if (resource->contains("identifier")) continue;  // exists: the first display name stays
+    (*resource)["identifier"] = Json::array({ref["identifier"]});
+    (*resource)["active"] = true;
+    if (ref.contains("display")) {
+      if (type == "Organization") {
+        (*resource)["name"] = ref["display"];
+      } else {
+        (*resource)["name"] = Json::array({{{"text", ref["display"]}}});
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ProjectionOutput> ProjectionContext::Finish() {
+  RETURN_IF_ERROR(CreateReferencedResources());
+  ProjectionOutput out;
+  // "Type/id/_history/n" of every changed resource, in (type, id) order.
+  std::map<std::string, std::string> targets;
+  const std::string last_updated = Instant(recorded_.recorded_at);
+  for (auto& [key, entry] : touched_) {
+    if (entry.json.is_null()) continue;
+    Json body = Body(entry.json);
+    if (!entry.original_body.empty() && body.dump() == entry.original_body) continue;
+    const uint64_t version = entry.previous_version + 1;
+    // resourceType, id, meta first; then the body in its own order.
+    Json resource = Json::object();
+    resource["resourceType"] = key.first;
+    resource["id"] = key.second;
+    Json meta = {{"versionId", absl::StrCat(version)},
+                 {"lastUpdated", last_updated},
+                 {"source", MetaSource()}};
+    if (body.contains("meta")) {
+      for (auto it = body["meta"].begin(); it != body["meta"].end(); ++it)
+        meta[it.key()] = it.value();
+    }
+    resource["meta"] = meta;
+    for (auto it = body.begin(); it != body.end(); ++it) {
+      if (it.key() != "resourceType" && it.key() != "id" && it.key() != "meta") {
+        resource[it.key()] = it.value();
+      }
+    }
+    targets[absl::StrCat(key.first, "/", key.second)] =
+        absl::StrCat(key.first, "/", key.second, "/_history/", version);
+    out.resources.push_back({key.first, key.second, version, resource.dump()});
+  }
+  if (!targets.empty()) {
+    Json provenance = ProvenanceFor(targets);
+    const std::string id = provenance["id"].get<std::string>();
+    out.resources.push_back({"Provenance", id, 1, provenance.dump()});
+  }
+  std::sort(out.resources.begin(), out.resources.end(),
+            [](const ResourceVersion& a, const ResourceVersion& b) {
+              return std::tie(a.type, a.id) < std::tie(b.type, b.id);
+            });
+  for (auto& [key, value] : state_) out.state.emplace_back(key, value);
+  return out;
+}
+
+// One Provenance per event: who (author, else the sending organisation), which system (the
+// source system as a Device identifier), which source message, and every version it changed.
+Json ProjectionContext::ProvenanceFor(const std::map<std::string, std::string>& targets) const {
+  const care::v1::Source& source = event_.source();
+  Json p = Json::object();
+  p["resourceType"] = "Provenance";
+  p["id"] = ResourceId("Provenance", event_.event_id());
+  p["meta"] = {{"versionId", "1"},
+               {"lastUpdated", Instant(recorded_.recorded_at)},
+               {"source", MetaSource()}};
+  Json& target = ArrayMember(p, "target");
+  for (const auto& [unused, versioned] : targets) target.push_back({{"reference", versioned}});
+  p["occurredDateTime"] = OccurredAt();
+  p["recorded"] = Instant(recorded_.recorded_at);
+  Json& agents = ArrayMember(p, "agent");
+  Json org = SourceOrganizationRef();
+  Json author = AuthorRef();
+  if (!author.is_null() || !org.is_null()) {
+    Json agent = Json::object();
+    agent["type"] = Concept(kProvenanceParticipantType, "author", "Author");
+    agent["who"] = author.is_null() ? org : author;
+    if (!author.is_null() && !org.is_null()) agent["onBehalfOf"] = org;
+    agents.push_back(agent);
+  }
+  Json system_agent = Json::object();
+  system_agent["type"] = Concept(kProvenanceParticipantType, "informant", "Informant");
+  Json device = Json::object();
+  device["type"] = "Device";
+  device["identifier"] =
+      HubIdentifier("source-system", source.system().empty() ? "unknown" : source.system());
+  system_agent["who"] = device;
+  agents.push_back(system_agent);
+  Json& entities = ArrayMember(p, "entity");
+  if (!event_.source_message_id().empty()) {
+    Json what = Json::object();
+    what["identifier"] = HubIdentifier(
+        "source-message-id", absl::StrCat(source.system(), "|", event_.source_message_id()));
+    entities.push_back({{"role", "source"}, {"what", what}});
+  }
+  Json event_ref = Json::object();
+  event_ref["identifier"] = HubIdentifier("care-event-id", event_.event_id());
+  entities.push_back({{"role", "source"}, {"what", event_ref}});
+  return p;
+}
+
+}  // namespace carehub::fhir::internal

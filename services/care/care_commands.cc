@@ -1,0 +1,268 @@
+#include "carehub/care/care_commands.h"
+
+#include <set>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "carehub/base/log.h"
+#include "carehub/base/status_macros.h"
+#include "carehub/care/hub_key.h"
+#include "services/care/internal/decide.h"
+#include "services/care/internal/patient_registry.h"
+#include "services/care/internal/patient_state.h"
+
+namespace carehub::care {
+namespace {
+
+using internal::PatientState;
+namespace es = ::carehub::eventstore;
+
+constexpr char kPatientStreamPrefix[] = "patient-";
+
+// Commands that may meet a person the hub has never seen: they create the patient.
+bool MayCreatePatient(const v1::CommandRequest& command) {
+  return command.has_patient_enrolled() || command.has_inpatient_admitted() ||
+         command.has_demographics_updated() || command.has_consent_given();
+}
+
+bool IsRetryable(const absl::Status& status) {
+  return es::AppendConflict(status).has_value() || absl::IsAlreadyExists(status);
+}
+
+v1::CommandResponse ResponseFor(const std::string& patient_id, const std::string& stream_id,
+                                const internal::CommandRecord& record, bool replayed) {
+  v1::CommandResponse response;
+  response.set_patient_id(patient_id);
+  for (const std::string& id : record.event_ids) response.add_event_ids(id);
+  response.set_stream_id(stream_id);
+  response.set_first_version(record.first_version);
+  response.set_last_version(record.last_version);
+  response.set_first_position(record.first_position);
+  response.set_last_position(record.last_position);
+  response.set_replayed(replayed);
+  return response;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CareCommands>> CareCommands::Create(es::EventStore* store,
+                                                                   CareCommandsOptions options) {
+  if (store == nullptr) return absl::InvalidArgumentError("store: required");
+  if (options.ids == nullptr) return absl::InvalidArgumentError("options.ids: required");
+  if (options.hub_key.size() != kHubKeyBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("options.hub_key: must be ", kHubKeyBytes,
+                                                   " bytes"));
+  }
+  if (options.max_attempts < 1) return absl::InvalidArgumentError("options.max_attempts: >= 1");
+  ASSIGN_OR_RETURN(DeadlineCalendar calendar,
+                   DeadlineCalendar::Create(options.payment_agreements, options.sip_policy));
+  return std::unique_ptr<CareCommands>(
+      new CareCommands(store, std::move(options), std::move(calendar)));
+}
+
+CareCommands::CareCommands(es::EventStore* store, CareCommandsOptions options,
+                           DeadlineCalendar calendar)
+    : store_(store),
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? options_.clock : Clock::Real()),
+      calendar_(std::move(calendar)),
+      registry_(std::make_unique<internal::PatientRegistry>(
+          store, options_.hub_key, options_.ids, &options_.parser, &calendar_, clock_)) {}
+
+CareCommands::~CareCommands() = default;
+
+absl::Status CareCommands::LoadState(const std::string& stream_id, PatientState& state) {
+  uint64_t from = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(std::vector<es::RecordedEvent> events,
+                     store_->ReadStream({.stream_id = stream_id, .from_version = from}));
+    for (const es::RecordedEvent& event : events) RETURN_IF_ERROR(state.Apply(event));
+    if (events.empty()) return absl::OkStatus();
+    from = events.back().version + 1;
+  }
+}
+
+absl::StatusOr<std::string> CareCommands::ResolveCommandPatient(v1::CommandRequest& command,
+                                                                bool* created) {
+  if (command.patient().has_identifier()) {
+    ASSIGN_OR_RETURN(v1::PatientIdentifier normalized,
+                     registry_->Normalize(command.patient().identifier(), "patient.identifier"));
+    absl::StatusOr<internal::PatientRegistry::Resolution> resolution =
+        registry_->Resolve(normalized, /*create_if_missing=*/false);
+    if (absl::IsNotFound(resolution.status()) && MayCreatePatient(command)) {
+      // A new person's record is empty: decide against an empty state first, so that a refused
+      // command creates no patient either.
+      PatientState empty(&calendar_);
+      RETURN_IF_ERROR(internal::Decide(empty, command, "", clock_->Now()).status());
+      resolution = registry_->Resolve(normalized, /*create_if_missing=*/true);
+    }
+    RETURN_IF_ERROR(resolution.status());
+    *created = resolution->created;
+    return resolution->patient_id;
+  }
+  const std::string& patient_id = command.patient().patient_id();
+  if (!IsPatientId(patient_id)) {
+    return absl::InvalidArgumentError("patient.patient_id: not a patient id (a UUID)");
+  }
+  absl::StatusOr<uint64_t> version = store_->StreamVersion(internal::PatientStreamId(patient_id));
+  if (absl::IsNotFound(version.status())) {
+    return absl::NotFoundError("patient.patient_id: no such patient");
+  }
+  RETURN_IF_ERROR(version.status());
+  return patient_id;
+}
+
+absl::StatusOr<v1::CommandResponse> CareCommands::Execute(const v1::CommandRequest& request) {
+  RETURN_IF_ERROR(internal::ValidateEnvelope(request));
+  v1::CommandRequest command = request;
+  bool created = false;
+  ASSIGN_OR_RETURN(std::string patient_id, ResolveCommandPatient(command, &created));
+  if (command.has_link_identifier()) {
+    v1::LinkIdentifier* link = command.mutable_link_identifier();
+    ASSIGN_OR_RETURN(*link->mutable_identifier(),
+                     registry_->Normalize(link->identifier(), "link_identifier.identifier"));
+    if (link->has_supersedes()) {
+      ASSIGN_OR_RETURN(*link->mutable_supersedes(),
+                       registry_->Normalize(link->supersedes(), "link_identifier.supersedes"));
+      ASSIGN_OR_RETURN(internal::PatientRegistry::Resolution old,
+                       registry_->Resolve(link->supersedes(), false));
+      if (old.patient_id != patient_id) {
+        return absl::FailedPreconditionError(
+            "link_identifier.supersedes: denotes another patient");
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(v1::CommandResponse response, DecideAndAppend(command, patient_id));
+  response.set_patient_created(created);
+  return response;
+}
+
+absl::StatusOr<v1::CommandResponse> CareCommands::DecideAndAppend(
+    const v1::CommandRequest& command, const std::string& patient_id) {
+  const std::string stream_id = internal::PatientStreamId(patient_id);
+  const std::string key = internal::CommandKey(command.source().system(), command.command_id());
+  absl::Status last = absl::OkStatus();
+  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+    PatientState state(&calendar_);
+    RETURN_IF_ERROR(LoadState(stream_id, state));
+    if (const internal::CommandRecord* done = state.FindCommand(key)) {
+      return ResponseFor(patient_id, stream_id, *done, /*replayed=*/true);
+    }
+    ASSIGN_OR_RETURN(std::vector<v1::CareEvent> events,
+                     internal::Decide(state, command, patient_id, clock_->Now()));
+    if (command.has_link_identifier()) {
+      // The registry first: if the identifier denotes another patient, nothing is appended.
+      v1::CareEvent registry_copy = events.front();
+      registry_copy.set_event_id(absl::StrCat(registry_copy.event_id(), "-registry"));
+      RETURN_IF_ERROR(registry_->Link(registry_copy).status());
+    }
+    std::vector<es::ProposedEvent> proposed;
+    for (const v1::CareEvent& event : events) proposed.push_back(internal::ToProposed(event));
+    const es::ExpectedVersion expected = state.version().has_value()
+                                             ? es::ExpectedVersion::Exact(*state.version())
+                                             : es::ExpectedVersion::NoStream();
+    absl::StatusOr<es::AppendResult> appended =
+        store_->Append(stream_id, expected, std::move(proposed));
+    if (appended.ok()) {
+      internal::CommandRecord record{.first_version = appended->first_version,
+                                     .last_version = appended->last_version,
+                                     .first_position = appended->first_position,
+                                     .last_position = appended->last_position};
+      for (const v1::CareEvent& event : events) record.event_ids.push_back(event.event_id());
+      return ResponseFor(patient_id, stream_id, record, appended->idempotent_replay);
+    }
+    if (!IsRetryable(appended.status())) return appended.status();
+    last = appended.status();
+  }
+  LOG_WARNING("care.command.contention")
+      .Kv("stream", stream_id)
+      .Kv("attempts", options_.max_attempts);
+  return absl::UnavailableError(
+      absl::StrCat("the patient's record kept changing; retry (", last.message(), ")"));
+}
+
+absl::StatusOr<v1::ResolvePatientResponse> CareCommands::ResolvePatient(
+    const v1::ResolvePatientRequest& request) {
+  ASSIGN_OR_RETURN(v1::PatientIdentifier normalized,
+                   registry_->Normalize(request.identifier(), "identifier"));
+  ASSIGN_OR_RETURN(internal::PatientRegistry::Resolution resolution,
+                   registry_->Resolve(normalized, request.create_if_missing()));
+  v1::ResolvePatientResponse response;
+  response.set_patient_id(resolution.patient_id);
+  response.set_created(resolution.created);
+  return response;
+}
+
+absl::Status CareCommands::CatchUpDeadlineIndex() {
+  std::set<std::string> touched;
+  for (;;) {
+    ASSIGN_OR_RETURN(es::ReadAllResult result,
+                     store_->ReadAll({.from_position = deadline_cursor_,
+                                      .limit = 1000,
+                                      .stream_prefix = kPatientStreamPrefix,
+                                      .max_scan = 100000}));
+    for (const es::RecordedEvent& event : result.events) {
+      touched.insert(event.stream_id);
+      deadline_cursor_ = event.position + 1;
+    }
+    if (!result.next_position.has_value()) break;
+    deadline_cursor_ = *result.next_position;
+  }
+  for (const std::string& stream_id : touched) {
+    PatientState state(&calendar_);
+    RETURN_IF_ERROR(LoadState(stream_id, state));
+    const absl::Time due = state.EarliestDue();
+    if (due == absl::InfiniteFuture()) {
+      earliest_due_.erase(stream_id);
+    } else {
+      earliest_due_[stream_id] = due;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> CareCommands::BreachOverdue(const std::string& stream_id,
+                                                                     absl::Time now) {
+  const std::string patient_id = stream_id.substr(sizeof(kPatientStreamPrefix) - 1);
+  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+    PatientState state(&calendar_);
+    RETURN_IF_ERROR(LoadState(stream_id, state));
+    std::vector<v1::CareEvent> events = internal::DecideBreaches(state, patient_id, now);
+    std::vector<std::string> ids;
+    std::vector<es::ProposedEvent> proposed;
+    for (const v1::CareEvent& event : events) {
+      ids.push_back(event.event_id());
+      proposed.push_back(internal::ToProposed(event));
+    }
+    if (proposed.empty()) return ids;
+    absl::StatusOr<es::AppendResult> appended = store_->Append(
+        stream_id, es::ExpectedVersion::Exact(*state.version()), std::move(proposed));
+    if (appended.ok()) return ids;
+    if (!IsRetryable(appended.status())) return appended.status();
+  }
+  return absl::UnavailableError("deadline check: the patient's record kept changing; retry");
+}
+
+absl::StatusOr<v1::CheckDeadlinesResponse> CareCommands::CheckDeadlines(absl::Time now) {
+  absl::MutexLock lock(&deadline_mu_);
+  RETURN_IF_ERROR(CatchUpDeadlineIndex());
+  v1::CheckDeadlinesResponse response;
+  std::vector<std::string> overdue;
+  for (const auto& [stream_id, due] : earliest_due_) {
+    if (due <= now) overdue.push_back(stream_id);
+  }
+  for (const std::string& stream_id : overdue) {
+    ASSIGN_OR_RETURN(std::vector<std::string> ids, BreachOverdue(stream_id, now));
+    for (std::string& id : ids) response.add_event_ids(std::move(id));
+  }
+  // The breaches just appended are seen (and the index updated) by this catch-up.
+  RETURN_IF_ERROR(CatchUpDeadlineIndex());
+  response.set_patients_checked(overdue.size());
+  if (response.event_ids_size() > 0) {
+    LOG_INFO("care.deadlines.breached").Kv("events", response.event_ids_size());
+  }
+  return response;
+}
+
+}  // namespace carehub::care

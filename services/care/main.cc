@@ -1,0 +1,126 @@
+// carehub-care: the care service alone (carehub.care.v1.CareService), over a remote event store.
+// For deployments that run one process per service; carehubd serves the same service in the
+// all-in-one process, over the in-process log.
+//
+//   carehub-care --eventstore_address=127.0.0.1:50051 --grpc_address=127.0.0.1:50052
+//                --data_dir=/var/lib/carehub/care
+//
+// --data_dir holds hub.key, the secret key of the identifier registry streams. Every care-service
+// process over one log must use the same key (copy it; never regenerate it), or they would
+// create a second patient for an identifier another process registered.
+//
+// Stops cleanly on SIGTERM or SIGINT (exit code 0).
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "carehub/base/clock.h"
+#include "carehub/base/log.h"
+#include "carehub/base/status_macros.h"
+#include "carehub/care/care_commands.h"
+#include "carehub/care/deadline_scheduler.h"
+#include "carehub/care/hub_key.h"
+#include "carehub/care/patient_id.h"
+#include "carehub/care/payment_agreements.h"
+#include "carehub/services/care_service.h"
+#include "carehub/services/common/grpc_server.h"
+#include "carehub/services/common/shutdown_signal.h"
+#include "carehub/services/eventstore_client.h"
+
+ABSL_FLAG(std::string, data_dir, "./var/carehub/care",
+          "Directory of the care service's own files (hub.key); created if missing.");
+ABSL_FLAG(std::string, eventstore_address, "127.0.0.1:50051",
+          "gRPC target of the event store (carehub-eventstore or carehubd).");
+ABSL_FLAG(std::string, grpc_address, "127.0.0.1:50052",
+          "host:port to serve gRPC on; port 0 picks a free port (see --port_file).");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, the bound gRPC port is written to this file once serving, and the file is "
+          "removed after a clean stop.");
+ABSL_FLAG(std::string, payment_agreements, "",
+          "File of payment-responsibility agreements, one version per line (see "
+          "carehub/care/payment_agreements.h); empty: no payment-responsibility deadlines.");
+ABSL_FLAG(absl::Duration, deadline_check_interval, absl::Minutes(1),
+          "How often to look for Lag (2017:612) deadlines that have passed.");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "How long calls in flight may take to finish after SIGTERM/SIGINT.");
+
+namespace carehub::services {
+namespace {
+
+constexpr char kBinary[] = "carehub-care";
+
+absl::Status Run(const ShutdownSignals& signals) {
+  const std::filesystem::path data_dir(absl::GetFlag(FLAGS_data_dir));
+  std::error_code error;
+  std::filesystem::create_directories(data_dir, error);
+  if (error) {
+    return absl::InternalError(absl::StrCat("cannot create ", data_dir.string(), ": ",
+                                            error.message()));
+  }
+  ASSIGN_OR_RETURN(std::string hub_key, care::LoadOrCreateHubKey((data_dir / "hub.key").string()));
+  ASSIGN_OR_RETURN(std::unique_ptr<eventstore::EventStore> store,
+                   ConnectEventStore(absl::GetFlag(FLAGS_eventstore_address), ClientOptions{}));
+  std::vector<care::PaymentAgreement> payment_agreements;
+  if (!absl::GetFlag(FLAGS_payment_agreements).empty()) {
+    ASSIGN_OR_RETURN(payment_agreements,
+                     care::LoadPaymentAgreements(absl::GetFlag(FLAGS_payment_agreements)));
+  }
+  std::unique_ptr<care::PatientIdGenerator> patient_ids = care::NewUrandomPatientIdGenerator();
+  ASSIGN_OR_RETURN(std::unique_ptr<care::CareCommands> care_commands,
+                   care::CareCommands::Create(store.get(),
+                                              {.clock = Clock::Real(),
+                                               .ids = patient_ids.get(),
+                                               .hub_key = std::move(hub_key),
+                                               .payment_agreements = payment_agreements}));
+  care::DeadlineScheduler deadline_scheduler(care_commands.get(), Clock::Real(),
+                                             absl::GetFlag(FLAGS_deadline_check_interval));
+  CareService care_service(care_commands.get());
+
+  GrpcServer server({.address = absl::GetFlag(FLAGS_grpc_address)});
+  server.AddService(&care_service, care::v1::CareService::service_full_name());
+  return ServeUntilShutdownSignal(server, signals,
+                                  {.name = kBinary,
+                                   .port_file = absl::GetFlag(FLAGS_port_file),
+                                   .shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace)});
+  // Destroyed in reverse order: the server, the service, the scheduler, the commands, the client.
+}
+
+}  // namespace
+}  // namespace carehub::services
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("Serves the carehub care service over gRPC.");
+  absl::ParseCommandLine(argc, argv);
+  using carehub::services::kBinary;
+  // Before any thread exists, so that every thread inherits the blocked signals.
+  absl::StatusOr<carehub::services::ShutdownSignals> signals =
+      carehub::services::ShutdownSignals::Block();
+  if (!signals.ok()) {
+    LOG_ERROR("process.failed").Kv("binary", kBinary).Kv("message", signals.status().message());
+    return EXIT_FAILURE;
+  }
+  LOG_INFO("process.starting")
+      .Kv("binary", kBinary)
+      .Kv("data_dir", absl::GetFlag(FLAGS_data_dir))
+      .Kv("eventstore_address", absl::GetFlag(FLAGS_eventstore_address))
+      .Kv("grpc_address", absl::GetFlag(FLAGS_grpc_address));
+  absl::Status status = carehub::services::Run(*signals);
+  if (!status.ok()) {
+    LOG_ERROR("process.failed")
+        .Kv("binary", kBinary)
+        .Kv("code", absl::StatusCodeToString(status.code()))
+        .Kv("message", status.message());
+    return EXIT_FAILURE;
+  }
+  LOG_INFO("process.stopped").Kv("binary", kBinary);
+  return EXIT_SUCCESS;
+}

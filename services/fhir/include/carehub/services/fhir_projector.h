@@ -1,0 +1,99 @@
+// FhirProjector: keeps a fhir::ReadModel up to date with an event log. Subscribes to the log from
+// the read model's checkpoint, projects each event (fhir::Project) and applies it with the next
+// checkpoint in one synced WriteBatch, on a thread of its own.
+//
+//   ASSIGN_OR_RETURN(auto model, fhir::ReadModel::Open({.path = data_dir + "/fhir"}));
+//   FhirProjector projector(store.get(), model.get());
+//   RETURN_IF_ERROR(projector.Start());
+//   ...
+//   projector.Stop();  // also done by the destructor
+//
+// A crash at any moment leaves the read model at an event boundary; a restarted projector
+// resumes at the checkpoint, so no event is half-applied, skipped or applied twice. Events the
+// projection does not know (another module's types, payloads newer than this build) are skipped
+// and the checkpoint passes them. An event the projection fails on (DataLoss: unreadable data;
+// Internal) stops the projector with that status rather than skipping it: the read model must
+// not silently diverge from the log. status() reports it; a restart retries the event.
+//
+// The store and read model are not owned and must outlive the projector (Stop() before closing
+// them). The store may be any eventstore::EventStore: the in-process one or a remote client.
+//
+// Thread-safety: Start, Stop and the accessors may be called from any thread.
+#ifndef CAREHUB_SERVICES_FHIR_PROJECTOR_H_
+#define CAREHUB_SERVICES_FHIR_PROJECTOR_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "carehub/eventstore/event_store.h"
+#include "carehub/fhir/read_model.h"
+
+namespace carehub::services {
+
+class FhirProjector {
+ public:
+  struct Options {
+    // Events per subscription batch.
+    size_t max_batch = 512;
+    // How long one wait for new events lasts; Stop() does not wait for it (it cancels).
+    absl::Duration idle_wait = absl::Seconds(1);
+    // Called on the projector thread after each event is durably applied, with the new
+    // checkpoint. For tests and metrics; must not block for long.
+    std::function<void(uint64_t checkpoint)> on_applied;
+    // For tests: stop by itself after this many events (0 = never), as if killed mid-stream.
+    uint64_t stop_after_events = 0;
+  };
+
+  FhirProjector(eventstore::EventStore* store, fhir::ReadModel* model)
+      : FhirProjector(store, model, Options()) {}
+  FhirProjector(eventstore::EventStore* store, fhir::ReadModel* model, Options options);
+  FhirProjector(const FhirProjector&) = delete;
+  FhirProjector& operator=(const FhirProjector&) = delete;
+  ~FhirProjector();
+
+  // Reads the checkpoint and starts the projector thread. FailedPrecondition if already started;
+  // the read model's error if its checkpoint cannot be read.
+  absl::Status Start();
+
+  // Cancels the subscription and joins the thread; an event being applied is finished first.
+  // Idempotent.
+  void Stop();
+
+  // Waits until the checkpoint is at least `next_position`, the projector stops, or `timeout`
+  // passes. OK when reached; the projector's error if it stopped on one; DeadlineExceeded or
+  // Cancelled (stopped before reaching it) otherwise.
+  absl::Status WaitForCheckpoint(uint64_t next_position, absl::Duration timeout);
+
+  // The next position to project.
+  uint64_t checkpoint() const;
+  // OK while running or after a clean stop; otherwise why the projector stopped.
+  absl::Status status() const;
+  bool running() const;
+
+ private:
+  void Run();
+  absl::Status Project(const eventstore::SubscriptionBatch& batch, uint64_t* applied);
+
+  eventstore::EventStore* const store_;
+  fhir::ReadModel* const model_;
+  const Options options_;
+
+  mutable absl::Mutex mu_;
+  uint64_t checkpoint_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
+  bool running_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  eventstore::Subscription* subscription_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::thread thread_;  // touched only by Start and Stop, which serialise on start_stop_mu_
+  absl::Mutex start_stop_mu_;
+};
+
+}  // namespace carehub::services
+
+#endif  // CAREHUB_SERVICES_FHIR_PROJECTOR_H_
