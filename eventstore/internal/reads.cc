@@ -23,11 +23,15 @@ uint64_t KeyPosition(const rocksdb::Slice& key) {
   return position.ok() ? *position : UINT64_MAX;
 }
 
-// Paged reads (ReadAll pages, subscription polls) open a new iterator per page. They keep
-// RocksDB's adaptive readahead and fill the block cache, so that the next page, which starts in
-// the same blocks, is served from memory; a fixed large readahead would re-read megabytes from
-// the file for every page.
-rocksdb::ReadOptions PageOptions() { return rocksdb::ReadOptions(); }
+// Paged reads (ReadAll pages, subscription polls) open a new iterator per page. A modest
+// readahead and a filled block cache let the next page, which starts in the blocks where this one
+// ended, come from memory; a large fixed readahead re-read megabytes for every page (measured with
+// carehub-eventstore-bench: 256 KiB roughly doubled catch-up over 2 MiB without the cache).
+rocksdb::ReadOptions PageOptions() {
+  rocksdb::ReadOptions options;
+  options.readahead_size = 256u << 10;
+  return options;
+}
 
 // One walk over the whole log (verification): sequential, read once, so read ahead and keep the
 // block cache for the hub's working set.
