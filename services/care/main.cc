@@ -33,6 +33,7 @@
 #include "carehub/care/payment_agreements.h"
 #include "carehub/services/care_service.h"
 #include "carehub/services/common/grpc_server.h"
+#include "carehub/services/common/server_main.h"
 #include "carehub/services/common/shutdown_signal.h"
 #include "carehub/services/eventstore_client.h"
 
@@ -100,27 +101,12 @@ absl::Status Run(const ShutdownSignals& signals) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Serves the carehub care service over gRPC.");
   absl::ParseCommandLine(argc, argv);
-  using carehub::services::kBinary;
-  // Before any thread exists, so that every thread inherits the blocked signals.
-  absl::StatusOr<carehub::services::ShutdownSignals> signals =
-      carehub::services::ShutdownSignals::Block();
-  if (!signals.ok()) {
-    LOG_ERROR("process.failed").Kv("binary", kBinary).Kv("message", signals.status().message());
-    return EXIT_FAILURE;
-  }
-  LOG_INFO("process.starting")
-      .Kv("binary", kBinary)
-      .Kv("data_dir", absl::GetFlag(FLAGS_data_dir))
-      .Kv("eventstore_address", absl::GetFlag(FLAGS_eventstore_address))
-      .Kv("grpc_address", absl::GetFlag(FLAGS_grpc_address));
-  absl::Status status = carehub::services::Run(*signals);
-  if (!status.ok()) {
-    LOG_ERROR("process.failed")
-        .Kv("binary", kBinary)
-        .Kv("code", absl::StatusCodeToString(status.code()))
-        .Kv("message", status.message());
-    return EXIT_FAILURE;
-  }
-  LOG_INFO("process.stopped").Kv("binary", kBinary);
-  return EXIT_SUCCESS;
+  return carehub::services::RunServerProcess(
+      carehub::services::kBinary,
+      {
+          {"data_dir", absl::GetFlag(FLAGS_data_dir)},
+          {"eventstore_address", absl::GetFlag(FLAGS_eventstore_address)},
+          {"grpc_address", absl::GetFlag(FLAGS_grpc_address)},
+      },
+      carehub::services::Run);
 }
