@@ -1,5 +1,7 @@
 #include "carehub/services/common/grpc_status.h"
 
+#include "carehub/base/log.h"
+
 #include <string>
 
 namespace carehub::services {
@@ -62,6 +64,22 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(FromGrpcCode(status.error_code()), status.error_message());
+}
+
+grpc::Status ToGrpcStatusLogged(std::string_view event, std::string_view rpc, const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kUnknown:
+      LOG_ERROR(event)
+          .Kv("rpc", rpc)
+          .Kv("code", absl::StatusCodeToString(status.code()))
+          .Kv("message", status.message());
+      break;
+    default:
+      break;
+  }
+  return ToGrpcStatus(status);
 }
 
 }  // namespace carehub::services

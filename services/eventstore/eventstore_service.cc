@@ -27,49 +27,10 @@ grpc::Status InvalidArgument(std::string_view message) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(message));
 }
 
-// Failures that are the server's problem rather than the caller's are logged; the rest are only
-// returned. Messages name stream and event ids, which are internal ids, never a personnummer.
-void LogIfServerFault(std::string_view rpc, const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kInternal:
-    case absl::StatusCode::kDataLoss:
-    case absl::StatusCode::kUnknown:
-      LOG_ERROR("eventstore.rpc.failed")
-          .Kv("rpc", rpc)
-          .Kv("code", absl::StatusCodeToString(status.code()))
-          .Kv("message", status.message());
-      break;
-    default:
-      break;
-  }
-}
-
 grpc::Status Failed(std::string_view rpc, const absl::Status& status) {
-  LogIfServerFault(rpc, status);
-  return ToGrpcStatus(status);
+  return ToGrpcStatusLogged("eventstore.rpc.failed", rpc, status);
 }
 
-// Finishes the call with what `work` returns, computed on `executor`: the store's calls may wait
-// for an fsync or the disk, which gRPC's callback threads must not.
-template <typename Work>
-grpc::ServerUnaryReactor* RunOnExecutor(Executor& executor, grpc::CallbackServerContext* context,
-                                        Work work) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const bool queued = executor.Schedule([context, reactor, work = std::move(work)]() mutable {
-    // A caller that has given up learns nothing from the result, so skip the work. For Append
-    // this is safe: the caller cannot tell a skipped append from a failed one and retries it,
-    // and appends are idempotent by event id.
-    if (context->IsCancelled()) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the call was cancelled"));
-      return;
-    }
-    reactor->Finish(work());
-  });
-  if (!queued) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
-  }
-  return reactor;
-}
 
 // The count of events from the front of `events` that fit in `max_bytes`; at least one.
 size_t FittingPrefix(const std::vector<es::RecordedEvent>& events, size_t max_bytes) {
@@ -248,7 +209,7 @@ grpc::ServerUnaryReactor* EventStoreService::Append(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* EventStoreService::ReadStream(grpc::CallbackServerContext* context,
                                                         const pb::ReadStreamRequest* request,
                                                         pb::ReadStreamResponse* response) {
-  return RunOnExecutor(*executor_, context, [this, request, response] {
+  return FinishOnExecutor(*executor_, context, [this, request, response] {
     return DoReadStream(*store_, options_.max_response_bytes, *request, response);
   });
 }
@@ -256,7 +217,7 @@ grpc::ServerUnaryReactor* EventStoreService::ReadStream(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* EventStoreService::ReadAll(grpc::CallbackServerContext* context,
                                                      const pb::ReadAllRequest* request,
                                                      pb::ReadAllResponse* response) {
-  return RunOnExecutor(*executor_, context, [this, request, response] {
+  return FinishOnExecutor(*executor_, context, [this, request, response] {
     return DoReadAll(*store_, options_.max_response_bytes, *request, response);
   });
 }
@@ -289,7 +250,7 @@ grpc::ServerUnaryReactor* EventStoreService::Head(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* EventStoreService::Verify(grpc::CallbackServerContext* context,
                                                     const pb::VerifyRequest* request,
                                                     pb::VerifyResponse* response) {
-  return RunOnExecutor(*executor_, context, [this, request, response] {
+  return FinishOnExecutor(*executor_, context, [this, request, response] {
     return DoVerify(*store_, *request, response);
   });
 }

@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include <grpcpp/grpcpp.h>
+
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 
@@ -47,6 +49,30 @@ class Executor {
   std::vector<std::thread> workers_;  // written only by the constructor and Shutdown()
   absl::Mutex join_mu_;               // serializes Shutdown()
 };
+
+}  // namespace carehub::services
+
+namespace carehub::services {
+
+// Finishes a unary callback call with what `work()` returns (a grpc::Status), computed on
+// `executor`, so that work that may block never runs on gRPC's callback threads. A call the
+// client has already cancelled is finished as CANCELLED without running `work`: the client
+// learns nothing from the result, and every carehub write is idempotent, so it may resend.
+template <typename Work>
+grpc::ServerUnaryReactor* FinishOnExecutor(Executor& executor, grpc::CallbackServerContext* context, Work work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const bool queued = executor.Schedule([context, reactor, work = std::move(work)]() mutable {
+    if (context->IsCancelled()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the call was cancelled"));
+      return;
+    }
+    reactor->Finish(work());
+  });
+  if (!queued) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
+  }
+  return reactor;
+}
 
 }  // namespace carehub::services
 
