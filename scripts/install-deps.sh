@@ -11,6 +11,10 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 
+# The FHIR validators run by the tests are npm packages; they need Node.js 20.19 or later (a newer
+# Node.js already on the machine is kept; Debian 12's own is 18).
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
+# The third-party FHIR validators, at the versions pinned in the lock file, into the project.
+npm ci --prefix tests/fhir_validation --no-audit --no-fund --loglevel=error
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAREHUB_SANITIZE=ON
 cmake --build build-asan -j2
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
