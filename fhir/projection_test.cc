@@ -507,5 +507,14 @@ TEST(HubCodeSystemTest, EveryCodeTheProjectionUsesIsPublished) {
   EXPECT_EQ(published.size(), 16u);
 }
 
+TEST(FhirJsonTest, ACodeWithoutASystemHasNoEmptySystem) {
+  care::v1::Coding coding;
+  coding.set_code("01");
+  coding.set_display("Hem");
+  internal::Json concept_json = internal::ConceptOf(coding);
+  EXPECT_FALSE(concept_json["coding"][0].contains("system")) << concept_json.dump();
+  EXPECT_EQ(concept_json["coding"][0]["code"], "01");
+}
+
 }  // namespace
 }  // namespace carehub::fhir

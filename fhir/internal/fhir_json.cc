@@ -47,7 +47,9 @@ std::string_view HubDisplayOf(std::string_view code) {
 
 Json Concept(std::string_view system, std::string_view code, std::string_view display) {
   Json coding = Json::object();
-  coding["system"] = std::string(system);
+  // FHIR forbids empty strings: a code that came without a system (e.g. PV1-36 without its
+  // table) is sent without one.
+  if (!system.empty()) coding["system"] = std::string(system);
   coding["code"] = std::string(code);
   if (!display.empty()) coding["display"] = std::string(display);
   Json concept_json = Json::object();
