@@ -25,6 +25,7 @@
 #include "carehub/services/testing/temp_dir.h"
 #include "fhir/testing/care_events.h"
 #include "gtest/gtest.h"
+#include "services/care/testing/care_service_fixture.h"
 #include "nlohmann/json.hpp"
 
 namespace carehub::services {
@@ -79,35 +80,9 @@ v1::HospitalStay Stay(const std::string& visit_number) {
 
 // A care service on real gRPC over an in-process store, patients addressed by personnummer
 // until the hub has given them a patient id.
-class ScenarioTest : public ::testing::Test {
+class ScenarioTest : public testing::CareServiceFixture {
  protected:
-  void SetUp() override {
-    store_ = *es::EventStore::Open({.path = dir_.File("log"), .clock = &clock_});
-    ids_ = care::NewBitGenPatientIdGenerator(gen_);
-    // 5 calendar days to payment responsibility, as in care_service_test.
-    care::PaymentAgreement agreement{.agreement_id = "test-region-agreement",
-                                     .version = "2026-1",
-                                     .days = 5,
-                                     .day_type = care::DayType::kCalendar,
-                                     .cut_off_hour = 12,
-                                     .daily_rate_ore = 850000};
-    commands_ = *care::CareCommands::Create(
-        store_.get(), {.clock = &clock_,
-                       .ids = ids_.get(),
-                       .hub_key = *care::LoadOrCreateHubKey(dir_.File("hub.key")),
-                       .payment_agreements = {agreement}});
-    service_ = std::make_unique<CareService>(commands_.get());
-    server_ = std::make_unique<GrpcServer>(GrpcServerOptions{.address = "127.0.0.1:0"});
-    server_->AddService(service_.get(), v1::CareService::service_full_name());
-    absl::StatusOr<int> port = server_->Start();
-    ASSERT_TRUE(port.ok()) << port.status();
-    stub_ = v1::CareService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials()));
-  }
-
-  void TearDown() override {
-    if (server_) server_->Shutdown(absl::Seconds(5));
-  }
+  ScenarioTest() : CareServiceFixture(Local(11, 2, 9), /*seed=*/11) {}
 
   // A command for the person with `personnummer`, from `owner_hsa` (region data), now.
   v1::CommandRequest Command(const std::string& personnummer, const std::string& id,
@@ -204,15 +179,6 @@ class ScenarioTest : public ::testing::Test {
     return *std::move(model);
   }
 
-  testing::TempDir dir_;
-  ManualClock clock_{Local(11, 2, 9)};
-  std::mt19937_64 gen_{11};
-  std::unique_ptr<es::EventStore> store_;
-  std::unique_ptr<care::PatientIdGenerator> ids_;
-  std::unique_ptr<care::CareCommands> commands_;
-  std::unique_ptr<CareService> service_;
-  std::unique_ptr<GrpcServer> server_;
-  std::unique_ptr<v1::CareService::Stub> stub_;
   std::map<std::string, std::string> patient_ids_;  // personnummer -> hub patient id
   int models_ = 0;
 };

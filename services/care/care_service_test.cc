@@ -16,6 +16,7 @@
 #include "carehub/services/common/grpc_server.h"
 #include "carehub/services/testing/temp_dir.h"
 #include "gtest/gtest.h"
+#include "services/care/testing/care_service_fixture.h"
 
 namespace carehub::services {
 namespace {
@@ -53,34 +54,9 @@ v1::Party PartyOf(v1::PartyRole role, const std::string& hsa_id) {
   return party;
 }
 
-class CareServiceTest : public ::testing::Test {
+class CareServiceTest : public testing::CareServiceFixture {
  protected:
-  void SetUp() override {
-    store_ = *es::EventStore::Open({.path = dir_.File("log"), .clock = &clock_});
-    ids_ = care::NewBitGenPatientIdGenerator(gen_);
-    care::PaymentAgreement agreement{.agreement_id = "test-region-agreement",
-                                     .version = "2026-1",
-                                     .days = 5,
-                                     .day_type = care::DayType::kCalendar,
-                                     .cut_off_hour = 12,
-                                     .daily_rate_ore = 850000};
-    commands_ = *care::CareCommands::Create(
-        store_.get(), {.clock = &clock_,
-                       .ids = ids_.get(),
-                       .hub_key = *care::LoadOrCreateHubKey(dir_.File("hub.key")),
-                       .payment_agreements = {agreement}});
-    service_ = std::make_unique<CareService>(commands_.get());
-    server_ = std::make_unique<GrpcServer>(GrpcServerOptions{.address = "127.0.0.1:0"});
-    server_->AddService(service_.get(), v1::CareService::service_full_name());
-    absl::StatusOr<int> port = server_->Start();
-    ASSERT_TRUE(port.ok()) << port.status();
-    stub_ = v1::CareService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", *port),
-                                                         grpc::InsecureChannelCredentials()));
-  }
-
-  void TearDown() override {
-    if (server_) server_->Shutdown(absl::Seconds(5));
-  }
+  CareServiceTest() : CareServiceFixture(Local(11, 2, 9), /*seed=*/7) {}
 
   v1::CommandRequest Command(const std::string& id, const std::string& system,
                              v1::DataOwnerKind owner, const std::string& owner_hsa) {
@@ -154,15 +130,6 @@ class CareServiceTest : public ::testing::Test {
 
   void EnrolAndAgreePlan();
 
-  testing::TempDir dir_;
-  ManualClock clock_{Local(11, 2, 9)};
-  std::mt19937_64 gen_{7};
-  std::unique_ptr<es::EventStore> store_;
-  std::unique_ptr<care::PatientIdGenerator> ids_;
-  std::unique_ptr<care::CareCommands> commands_;
-  std::unique_ptr<CareService> service_;
-  std::unique_ptr<GrpcServer> server_;
-  std::unique_ptr<v1::CareService::Stub> stub_;
   std::string patient_id_;
 };
 
