@@ -8,7 +8,9 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev rocksdb-tools
   libabsl-dev nlohmann-json3-dev libssl-dev libboost-dev
+  zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev
 )
 
 # The FHIR validators run by the tests are npm packages; they need Node.js 20.19 or later (a newer

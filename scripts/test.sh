@@ -5,8 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
-# The third-party FHIR validators, at the versions pinned in the lock file, into the project.
-npm ci --prefix tests/fhir_validation --no-audit --no-fund --loglevel=error
+# Third-party test tools from npm (FHIR validators, a FHIR client, FHIRPath, an MLLP client, a
+# load generator), at the versions pinned in each lock file, into the project.
+for dir in tests/fhir_validation tests/fhir_api tests/hl7v2; do
+  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+done
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAREHUB_SANITIZE=ON
 cmake --build build-asan -j2
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
