@@ -48,6 +48,24 @@ std::string IdentifierSystem(const care::v1::PatientIdentifier& id) {
   }
 }
 
+// A personnummer or samordningsnummer (normalised: 12 digits YYYYMMDDNNNC) states the birth date
+// (for a samordningsnummer the day plus 60) and the legal sex as folkbokföringen records it (the
+// third serial digit: odd for men, even for women), which is what Swedish EHRs show as
+// Patient.birthDate and Patient.gender. A reservnummer states neither: nothing is set.
+void SetBirthDateAndGender(const care::v1::PatientIdentifier& id, Json& patient) {
+  const bool coordination = id.kind() == care::v1::PATIENT_IDENTIFIER_KIND_SAMORDNINGSNUMMER;
+  if (!coordination && id.kind() != care::v1::PATIENT_IDENTIFIER_KIND_PERSONNUMMER) return;
+  const std::string& v = id.value();
+  if (v.size() != 12 || v.find_first_not_of("0123456789") != std::string::npos) return;
+  int day = (v[6] - '0') * 10 + (v[7] - '0');
+  if (coordination) day -= 60;
+  const int month = (v[4] - '0') * 10 + (v[5] - '0');
+  if (day < 1 || day > 31 || month < 1 || month > 12) return;
+  patient["birthDate"] = absl::StrCat(v.substr(0, 4), "-", v.substr(4, 2), "-", day < 10 ? "0" : "",
+                                      day);
+  patient["gender"] = (v[10] - '0') % 2 == 1 ? "male" : "female";
+}
+
 // Consent.provision.actor entries for receiving (or blocked-from) organisations.
 Json Recipients(const google::protobuf::RepeatedPtrField<care::v1::Organisation>& orgs) {
   Json actors = Json::array();
@@ -142,6 +160,7 @@ absl::Status ProjectIdentifierLinked(ProjectionContext& ctx,
     }
   }
   identifiers.push_back(id);
+  SetBirthDateAndGender(e.identifier(), *patient);
   return absl::OkStatus();
 }
 
