@@ -13,21 +13,42 @@
 //     value := state value
 //   column family "meta"
 //     key "checkpoint" := uint64, 8 bytes big-endian: the next log position to project
-//   column family "search" (reserved: search-index entries, written in the same batch by a
-//     later issue; created now so adding them needs no migration)
+//     key "schema"     := decimal schema version of this layout (kSchemaVersion); a model with
+//                         another (or none while holding data) is cleared on Open and rebuilt
+//   column family "search" (fhir/internal/search_index.h builds these keys)
+//     key   := "x" type "/" param NUL entry NUL id          value := ""
+//       entry := "c:" code                 token: a code, whatever its system
+//              | "s:" system "|" code      token: system and code ("s:|code": no system)
+//              | "r:" type "/" id          reference, literal, without base URL or version
+//              | "i:" id                   reference: its id alone (a search by bare id)
+//              | "n:" normalized           string: lower case, accents removed, at most 64
+//                                          bytes (longer strings: their first 64)
+//     key   := "h" type "/" position "/" id   position = the event's log position + 1, 8 bytes
+//                                             big-endian (type history, in log order)
+//     value := version (8 bytes big-endian) lastUpdated
+//   Apply reads the current version of each resource it replaces, deletes that version's "x"
+//   entries and writes the new version's, all in the event's batch, so the index always equals
+//   the current versions. Entries are for token, reference and string parameters; _id is the
+//   "resources" key and dates are matched on the JSON of the candidates.
 //
 // One event's writes and the checkpoint go into one WriteBatch with sync, so a crash leaves the
 // model either before or after the event, never between.
 #include "carehub/fhir/read_model.h"
 
+#include <algorithm>
+#include <functional>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "carehub/base/log.h"
 #include "carehub/base/status_macros.h"
 #include "carehub/base/strings.h"
+#include "fhir/internal/search_index.h"
+#include "nlohmann/json.hpp"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
@@ -41,6 +62,9 @@ constexpr char kState[] = "state";
 constexpr char kMeta[] = "meta";
 constexpr char kSearch[] = "search";
 constexpr char kCheckpointKey[] = "checkpoint";
+constexpr char kSchemaKey[] = "schema";
+// 1: resources, versions, state, checkpoint. 2: the search index and type history.
+constexpr char kSchemaVersion[] = "2";
 
 std::string BigEndian(uint64_t v) {
   std::string out(8, '\0');
@@ -99,6 +123,7 @@ class RocksReadModel : public ReadModel {
     rocksdb::WriteBatch batch;
     for (const ResourceVersion& v : output.resources) {
       const std::string key = ResourceKey(v.type, v.id);
+      RETURN_IF_ERROR(IndexVersion(v, next_position, batch));
       RETURN_IF_ERROR(FromRocks(batch.Put(cf(kResources), key, v.json), "batch"));
       RETURN_IF_ERROR(FromRocks(
           batch.Put(cf(kVersions), absl::StrCat(key, "/", BigEndian(v.version)), v.json), "batch"));
@@ -117,6 +142,8 @@ class RocksReadModel : public ReadModel {
                                                              std::string_view id) const override {
     return GetOptional(kResources, ResourceKey(type, id));
   }
+
+  absl::StatusOr<std::shared_ptr<const ReadModelView>> View() const override;
 
   absl::StatusOr<std::optional<std::string>> State(std::string_view key) const override {
     return GetOptional(kState, key);
@@ -152,6 +179,48 @@ class RocksReadModel : public ReadModel {
   }
 
  private:
+  friend class RocksReadModelView;
+
+  // Replaces the search-index entries of the resource's current version (if any) with those of
+  // `v`, and records the change in the type history.
+  absl::Status IndexVersion(const ResourceVersion& v, uint64_t next_position,
+                            rocksdb::WriteBatch& batch) const {
+    ASSIGN_OR_RETURN(std::optional<std::string> current, CurrentResource(v.type, v.id));
+    std::vector<std::string> old_keys;
+    if (current.has_value()) {
+      nlohmann::json old = nlohmann::json::parse(*current, nullptr, /*allow_exceptions=*/false);
+      if (old.is_discarded()) {
+        return absl::DataLossError(absl::StrCat(v.type, "/", v.id, " is not JSON"));
+      }
+      old_keys = internal::SearchIndexKeys(v.type, v.id, old);
+    }
+    nlohmann::json now = nlohmann::json::parse(v.json, nullptr, /*allow_exceptions=*/false);
+    if (now.is_discarded()) {
+      return absl::InvalidArgumentError(absl::StrCat(v.type, "/", v.id, " is not JSON"));
+    }
+    std::vector<std::string> new_keys = internal::SearchIndexKeys(v.type, v.id, now);
+    // Both are sorted per parameter, not overall: compare as sets.
+    std::sort(old_keys.begin(), old_keys.end());
+    std::sort(new_keys.begin(), new_keys.end());
+    std::vector<std::string> gone;
+    std::set_difference(old_keys.begin(), old_keys.end(), new_keys.begin(), new_keys.end(),
+                        std::back_inserter(gone));
+    for (const std::string& key : gone) {
+      RETURN_IF_ERROR(FromRocks(batch.Delete(cf(kSearch), key), "batch"));
+    }
+    for (const std::string& key : new_keys) {
+      if (std::binary_search(old_keys.begin(), old_keys.end(), key)) continue;
+      RETURN_IF_ERROR(FromRocks(batch.Put(cf(kSearch), key, ""), "batch"));
+    }
+    std::string last_updated;
+    if (auto meta = now.find("meta"); meta != now.end() && meta->is_object()) {
+      last_updated = meta->value("lastUpdated", "");
+    }
+    return FromRocks(batch.Put(cf(kSearch), internal::TypeHistoryKey(v.type, next_position, v.id),
+                               internal::TypeHistoryValue(v.version, last_updated)),
+                     "batch");
+  }
+
   rocksdb::ColumnFamilyHandle* cf(std::string_view name) const {
     for (rocksdb::ColumnFamilyHandle* h : cfs_) {
       if (h->GetName() == name) return h;
@@ -185,6 +254,159 @@ class RocksReadModel : public ReadModel {
   const bool sync_;
 };
 
+
+class RocksReadModelView : public ReadModelView {
+ public:
+  explicit RocksReadModelView(const RocksReadModel* model)
+      : model_(model), snapshot_(model->db_->GetSnapshot()) {}
+  ~RocksReadModelView() override { model_->db_->ReleaseSnapshot(snapshot_); }
+
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view type,
+                                                 std::string_view id) const override {
+    return GetFrom(kResources, ResourceKey(type, id));
+  }
+
+  absl::StatusOr<std::optional<std::string>> GetVersion(std::string_view type, std::string_view id,
+                                                        uint64_t version) const override {
+    return GetFrom(kVersions, absl::StrCat(ResourceKey(type, id), "/", BigEndian(version)));
+  }
+
+  absl::Status ScanType(
+      std::string_view type,
+      const std::function<bool(std::string_view, std::string_view)>& fn) const override {
+    const std::string prefix = absl::StrCat(Sv(type), "/");
+    return Scan(kResources, prefix, false, [&](std::string_view key, std::string_view value) {
+      return fn(key.substr(prefix.size()), value);
+    });
+  }
+
+  absl::Status ScanVersions(
+      std::string_view type, std::string_view id,
+      const std::function<bool(uint64_t, std::string_view)>& fn) const override {
+    const std::string prefix = absl::StrCat(ResourceKey(type, id), "/");
+    return Scan(kVersions, prefix, true, [&](std::string_view key, std::string_view value) {
+      return fn(FromBigEndian(key.substr(prefix.size())), value);
+    });
+  }
+
+  absl::Status ScanIndex(
+      std::string_view prefix, bool reverse,
+      const std::function<bool(std::string_view, std::string_view)>& fn) const override {
+    return Scan(kSearch, prefix, reverse, fn);
+  }
+
+ private:
+  rocksdb::ReadOptions Options() const {
+    rocksdb::ReadOptions options;
+    options.snapshot = snapshot_;
+    return options;
+  }
+
+  absl::StatusOr<std::optional<std::string>> GetFrom(std::string_view family,
+                                                     std::string_view key) const {
+    std::string value;
+    rocksdb::Status s = model_->db_->Get(Options(), model_->cf(family), ToSlice(key), &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    RETURN_IF_ERROR(FromRocks(s, family));
+    return std::optional<std::string>(std::move(value));
+  }
+
+  absl::Status Scan(std::string_view family, std::string_view prefix, bool reverse,
+                    const std::function<bool(std::string_view, std::string_view)>& fn) const {
+    rocksdb::ReadOptions options = Options();
+    // Bound the iterator to the prefix so that a reverse scan can start from its end.
+    std::string upper(prefix);
+    while (!upper.empty() && static_cast<unsigned char>(upper.back()) == 0xff) upper.pop_back();
+    if (!upper.empty()) upper.back() = static_cast<char>(upper.back() + 1);
+    rocksdb::Slice upper_slice(upper);
+    if (!upper.empty()) options.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(model_->db_->NewIterator(options, model_->cf(family)));
+    const rocksdb::Slice p = ToSlice(prefix);
+    if (reverse) {
+      if (upper.empty()) {
+        it->SeekToLast();
+      } else {
+        it->SeekForPrev(upper_slice);
+      }
+      // SeekForPrev lands on the last key <= upper, which may be upper itself (excluded).
+      while (it->Valid() && !it->key().starts_with(p)) {
+        if (it->key().compare(p) < 0) break;
+        it->Prev();
+      }
+      for (; it->Valid() && it->key().starts_with(p); it->Prev()) {
+        if (!fn(std::string_view(it->key().data(), it->key().size()),
+                std::string_view(it->value().data(), it->value().size()))) {
+          break;
+        }
+      }
+    } else {
+      for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
+        if (!fn(std::string_view(it->key().data(), it->key().size()),
+                std::string_view(it->value().data(), it->value().size()))) {
+          break;
+        }
+      }
+    }
+    return FromRocks(it->status(), family);
+  }
+
+  const RocksReadModel* model_;
+  const rocksdb::Snapshot* snapshot_;
+};
+
+absl::StatusOr<std::shared_ptr<const ReadModelView>> RocksReadModel::View() const {
+  return std::shared_ptr<const ReadModelView>(std::make_shared<RocksReadModelView>(this));
+}
+
+// Clears a model whose layout is not this version's: drops and recreates every family but meta,
+// then resets the checkpoint so that the projector replays the whole log.
+absl::Status ClearForSchema(rocksdb::DB& db, std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+                            const std::string& found) {
+  LOG_WARNING("read_model.schema_mismatch")
+      .Kv("found", found.empty() ? "none" : found)
+      .Kv("expected", kSchemaVersion)
+      .Kv("action", "cleared; the projector rebuilds it from the log");
+  rocksdb::ColumnFamilyHandle* meta = nullptr;
+  for (rocksdb::ColumnFamilyHandle*& h : handles) {
+    const std::string name = h->GetName();
+    if (name == kMeta) {
+      meta = h;
+      continue;
+    }
+    if (name == rocksdb::kDefaultColumnFamilyName) continue;
+    RETURN_IF_ERROR(FromRocks(db.DropColumnFamily(h), "drop column family"));
+    RETURN_IF_ERROR(FromRocks(db.DestroyColumnFamilyHandle(h), "drop column family"));
+    h = nullptr;
+    RETURN_IF_ERROR(FromRocks(db.CreateColumnFamily(rocksdb::ColumnFamilyOptions(), name, &h),
+                              "create column family"));
+  }
+  rocksdb::WriteBatch batch;
+  RETURN_IF_ERROR(FromRocks(batch.Delete(meta, kCheckpointKey), "batch"));
+  RETURN_IF_ERROR(FromRocks(batch.Put(meta, kSchemaKey, kSchemaVersion), "batch"));
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return FromRocks(db.Write(options, &batch), "write schema");
+}
+
+absl::Status CheckSchema(rocksdb::DB& db, std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+  rocksdb::ColumnFamilyHandle* meta = nullptr;
+  for (rocksdb::ColumnFamilyHandle* h : handles) {
+    if (h->GetName() == kMeta) meta = h;
+  }
+  std::string schema;
+  rocksdb::Status s = db.Get(rocksdb::ReadOptions(), meta, kSchemaKey, &schema);
+  if (!s.IsNotFound()) RETURN_IF_ERROR(FromRocks(s, "schema"));
+  if (s.ok() && schema == kSchemaVersion) return absl::OkStatus();
+  std::string checkpoint;
+  rocksdb::Status c = db.Get(rocksdb::ReadOptions(), meta, kCheckpointKey, &checkpoint);
+  if (!c.IsNotFound()) RETURN_IF_ERROR(FromRocks(c, "checkpoint"));
+  if (s.IsNotFound() && c.IsNotFound()) {  // a new model
+    rocksdb::WriteOptions options;
+    options.sync = true;
+    return FromRocks(db.Put(options, meta, kSchemaKey, kSchemaVersion), "write schema");
+  }
+  return ClearForSchema(db, handles, s.ok() ? schema : "");
+}
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ReadModel>> ReadModel::Open(const Options& options) {
@@ -205,6 +427,12 @@ absl::StatusOr<std::unique_ptr<ReadModel>> ReadModel::Open(const Options& option
       return absl::UnavailableError(absl::StrCat("read model in use: ", s.ToString()));
     }
     return FromRocks(s, "open read model");
+  }
+  if (absl::Status schema = CheckSchema(*db, handles); !schema.ok()) {
+    for (rocksdb::ColumnFamilyHandle* h : handles) {
+      if (h != nullptr) db->DestroyColumnFamilyHandle(h);
+    }
+    return schema;
   }
   return std::unique_ptr<ReadModel>(
       new RocksReadModel(std::move(db), std::move(handles), options.sync));

@@ -6,6 +6,11 @@
 //   ASSIGN_OR_RETURN(ProjectionOutput out, Project(*model, event));
 //   RETURN_IF_ERROR(model->Apply(out, event.position + 1));         // one synced WriteBatch
 //   ASSIGN_OR_RETURN(std::string json, model->Read("CarePlan", id));
+//   ASSIGN_OR_RETURN(std::shared_ptr<const ReadModelView> view, model->View());  // a snapshot
+//
+// Apply also keeps the search index (fhir/internal/search_index.h) and a per-type change order
+// for type history. A model written by another schema version (one without that index) is
+// cleared on Open, so the projector rebuilds it from the log.
 //
 // Errors: NotFound (no such resource or version), InvalidArgument (a checkpoint that goes
 // backwards), DataLoss (stored bytes of the wrong shape), Internal (RocksDB failed).
@@ -16,6 +21,7 @@
 #define CAREHUB_FHIR_READ_MODEL_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +33,35 @@
 #include "carehub/fhir/projection.h"
 
 namespace carehub::fhir {
+
+// A consistent read-only view of the model as of one moment (a RocksDB snapshot): every read
+// through it sees the same set of applied events, whatever the projector writes meanwhile. What
+// the searcher's page cursors pin. A view must not outlive the model it came from. Scans call
+// `fn` in key order until it returns false. Thread-safe.
+class ReadModelView {
+ public:
+  virtual ~ReadModelView() = default;
+  // The current version of a resource as of the view; nullopt if it did not exist.
+  virtual absl::StatusOr<std::optional<std::string>> Get(std::string_view type,
+                                                         std::string_view id) const = 0;
+  // Every current resource of a type, in id order.
+  virtual absl::Status ScanType(
+      std::string_view type,
+      const std::function<bool(std::string_view id, std::string_view json)>& fn) const = 0;
+  // Every version of one resource, newest first.
+  virtual absl::Status ScanVersions(
+      std::string_view type, std::string_view id,
+      const std::function<bool(uint64_t version, std::string_view json)>& fn) const = 0;
+  // The keys of the search family that start with `prefix`, in key order, or (reverse) in
+  // reverse key order.
+  virtual absl::Status ScanIndex(std::string_view prefix, bool reverse,
+                                 const std::function<bool(std::string_view key,
+                                                          std::string_view value)>& fn) const = 0;
+  // One version of a resource; nullopt if there is no such version.
+  virtual absl::StatusOr<std::optional<std::string>> GetVersion(std::string_view type,
+                                                                std::string_view id,
+                                                                uint64_t version) const = 0;
+};
 
 class ReadModel : public ProjectionLookup {
  public:
@@ -59,6 +94,10 @@ class ReadModel : public ProjectionLookup {
                                                            std::string_view id) const = 0;
   // The current version of every resource of a type, in id order.
   virtual absl::StatusOr<std::vector<std::string>> ListByType(std::string_view type) const = 0;
+
+  // A view pinned to the model as it is now. Release it (drop the last shared_ptr) when done: it
+  // keeps RocksDB from discarding what was overwritten since.
+  virtual absl::StatusOr<std::shared_ptr<const ReadModelView>> View() const = 0;
 };
 
 }  // namespace carehub::fhir

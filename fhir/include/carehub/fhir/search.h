@@ -30,6 +30,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "carehub/base/clock.h"
 #include "carehub/fhir/read_model.h"
 
 namespace carehub::fhir {
@@ -61,6 +62,8 @@ struct ResourceSearchDef {
 const std::vector<ResourceSearchDef>& SearchDefinitions();
 // nullptr if the type is not served.
 const ResourceSearchDef* FindSearchDefinition(std::string_view type);
+// The parameter `name` (without modifier) of `def`; nullptr if it has none.
+const SearchParamDef* FindSearchParam(const ResourceSearchDef& def, std::string_view name);
 
 // Request parameters as decoded (name, value) pairs in request order, from the query string or a
 // POST _search form body. Names keep their modifiers ("name:exact") and chains as sent.
@@ -96,6 +99,8 @@ class Searcher {
     absl::Duration cursor_ttl = absl::Minutes(10);
     // Most cursors kept at once; the least recently used is dropped beyond it.
     size_t max_cursors = 1024;
+    // Time for cursor expiry; not owned; nullptr means Clock::Real().
+    const Clock* clock = nullptr;
   };
 
   // `model` is not owned and must outlive the searcher.
