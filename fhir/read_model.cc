@@ -31,8 +31,9 @@
 //   the current versions. Entries are for token, reference and string parameters; _id is the
 //   "resources" key and dates are matched on the JSON of the candidates.
 //
-// One event's writes and the checkpoint go into one WriteBatch with sync, so a crash leaves the
-// model either before or after the event, never between.
+// One event's writes and the checkpoint go into one WriteBatch, so a crash leaves the model either
+// before or after the event, never between (the projector syncs the WAL once per batch of events;
+// see ReadModel::Options::sync).
 #include "carehub/fhir/read_model.h"
 
 #include <algorithm>
@@ -137,6 +138,8 @@ class RocksReadModel : public ReadModel {
     options.sync = sync_;
     return FromRocks(db_->Write(options, &batch), "read model write");
   }
+
+  absl::Status Sync() override { return FromRocks(db_->SyncWAL(), "read model sync"); }
 
   absl::StatusOr<std::optional<std::string>> CurrentResource(std::string_view type,
                                                              std::string_view id) const override {

@@ -1,6 +1,7 @@
 // FhirProjector: keeps a fhir::ReadModel up to date with an event log. Subscribes to the log from
 // the read model's checkpoint, projects each event (fhir::Project) and applies it with the next
-// checkpoint in one synced WriteBatch, on a thread of its own.
+// checkpoint in one WriteBatch, on a thread of its own, and syncs the read model's WAL once per
+// batch of events.
 //
 //   ASSIGN_OR_RETURN(auto model, fhir::ReadModel::Open({.path = data_dir + "/fhir"}));
 //   FhirProjector projector(store.get(), model.get());
@@ -43,7 +44,7 @@ class FhirProjector {
     size_t max_batch = 512;
     // How long one wait for new events lasts; Stop() does not wait for it (it cancels).
     absl::Duration idle_wait = absl::Seconds(1);
-    // Called on the projector thread after each event is durably applied, with the new
+    // Called on the projector thread after each event is applied (visible to readers), with the new
     // checkpoint. For tests and metrics; must not block for long.
     std::function<void(uint64_t checkpoint)> on_applied;
     // For tests: stop by itself after this many events (0 = never), as if killed mid-stream.
