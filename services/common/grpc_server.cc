@@ -3,6 +3,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/support/channel_arguments.h>
 #include <grpcpp/server_builder.h>
 
 #include <cerrno>
@@ -99,10 +100,21 @@ void GrpcServer::Shutdown(absl::Duration grace) {
   server_->Wait();
 }
 
+std::shared_ptr<grpc::Channel> GrpcServer::InProcessChannel() {
+  if (server_ == nullptr) return nullptr;
+  return server_->InProcessChannel(grpc::ChannelArguments());
+}
+
 absl::Status ServeUntilShutdownSignal(GrpcServer& server, const ShutdownSignals& signals,
                                       const ServeOptions& options) {
   absl::StatusOr<int> port = server.Start();
   if (!port.ok()) return port.status();
+  if (options.on_started) {
+    if (absl::Status started = options.on_started(); !started.ok()) {
+      server.Shutdown(absl::ZeroDuration());
+      return started;
+    }
+  }
   if (!options.port_file.empty()) {
     absl::Status written = WritePortFile(options.port_file, *port);
     if (!written.ok()) {
@@ -118,6 +130,7 @@ absl::Status ServeUntilShutdownSignal(GrpcServer& server, const ShutdownSignals&
       .Kv("signal", signal == SIGTERM ? "SIGTERM" : signal == SIGINT ? "SIGINT" : "other")
       .Kv("grace_ms", absl::ToInt64Milliseconds(options.shutdown_grace));
   const absl::Time begin = absl::Now();
+  if (options.on_stopping) options.on_stopping();
   server.Shutdown(options.shutdown_grace);
   if (!options.port_file.empty()) std::remove(options.port_file.c_str());
   LOG_INFO("server.stopped")

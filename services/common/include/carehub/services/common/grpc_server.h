@@ -17,6 +17,7 @@
 #ifndef CAREHUB_SERVICES_COMMON_GRPC_SERVER_H_
 #define CAREHUB_SERVICES_COMMON_GRPC_SERVER_H_
 
+#include <grpcpp/channel.h>
 #include <grpcpp/server.h>
 
 #include <functional>
@@ -66,6 +67,11 @@ class GrpcServer {
   // The bound port; 0 before Start().
   int port() const { return port_; }
 
+  // A channel to this server's services that stays inside the process (no socket, no
+  // serialisation to the wire), for clients wired into the same binary, e.g. carehubd's adapters
+  // calling the care service. Only after Start(); nullptr before.
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+
   // Reports NOT_SERVING, runs the begin_shutdown hooks, stops accepting calls, lets in-flight
   // calls finish for up to `grace`, then cancels the rest and waits for them. Idempotent.
   void Shutdown(absl::Duration grace);
@@ -94,6 +100,12 @@ struct ServeOptions {
   std::string port_file;
   // How long in-flight calls get to finish after a shutdown signal.
   absl::Duration shutdown_grace = absl::Seconds(10);
+  // Run once the server is serving, before the port file is written (e.g. start clients of the
+  // server's own services over InProcessChannel()); an error stops the server and is returned.
+  std::function<absl::Status()> on_started;
+  // Run after the shutdown signal, before the server stops accepting calls: stop those clients,
+  // so that their calls in flight still reach the services.
+  std::function<void()> on_stopping;
 };
 
 // The life of a server binary after wiring: starts `server`, writes the port file, logs the
