@@ -27,6 +27,8 @@ if(CAREHUB_BUILD_TESTS)
     LIBS carehub::municipal carehub::care_service carehub::services_common
          carehub::services_testing Boost::headers absl::strings absl::time
     LABELS adapters)
+  target_compile_definitions(municipal_adapter_test PRIVATE
+    CAREHUB_MUNICIPAL_TESTDATA="${CMAKE_CURRENT_SOURCE_DIR}/testdata")
 
   carehub_test(municipal_binary_test
     SOURCES municipal_binary_test.cc
@@ -46,6 +48,6 @@ if(CAREHUB_BUILD_BENCHMARKS AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/bench/municip
   target_include_directories(carehub-municipal-bench PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(carehub-municipal-bench PRIVATE
     carehub::municipal carehub::care_service carehub::care_commands carehub::services_common
-    carehub::services_testing carehub::eventstore carehub::base absl::flags absl::flags_parse
-    absl::strings absl::time absl::random_random)
+    carehub::eventstore carehub::base absl::flags absl::flags_parse absl::strings
+    absl::str_format absl::time)
 endif()

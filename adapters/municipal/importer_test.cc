@@ -2,6 +2,8 @@
 // per-line errors from the reader, the mapping and the care service, and an unreachable service.
 #include "carehub/municipal/importer.h"
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -176,6 +178,30 @@ TEST_F(ImporterTest, AnUnreachableCareServiceLeavesLinesNotProcessed) {
   EXPECT_EQ(report.lines[1].reason, "an earlier line of this patient (line 1) was not processed");
   EXPECT_EQ(report.lines[2].status, LineStatus::kRejected);
   server_.reset();
+}
+
+std::string Testdata(const std::string& name) {
+  std::ifstream in(std::string(CAREHUB_MUNICIPAL_TESTDATA) + "/" + name, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The sample files for the Märta and Trin scenarios (municipal side) import cleanly once primary
+// care has enrolled the patients.
+TEST_F(ImporterTest, ScenarioSampleFilesImportCleanly) {
+  Enrol(kTolvan);  // Märta's file uses the test identity 19121212-1212
+  Enrol(kSecond);  // Trin's 19000101-0008
+  for (const auto& [name, kind] : {std::pair{"marta_kommun.csv", FileKind::kCsv},
+                                   std::pair{"trin_sabo.jsonl", FileKind::kJsonLines}}) {
+    const std::string file = Testdata(name);
+    ASSERT_FALSE(file.empty()) << name;
+    const ImportReport report = importer_->Import(file, {.kind = kind});
+    EXPECT_GT(report.accepted, 5) << name;
+    for (const LineResult& line : report.lines) {
+      EXPECT_EQ(line.status, LineStatus::kAccepted) << name << ":" << line.line << ": " << line.reason;
+    }
+  }
 }
 
 }  // namespace

@@ -45,7 +45,7 @@ struct DropDirectoryOptions {
   // How often inbox/ is looked at.
   absl::Duration poll_interval = absl::Seconds(2);
   // Larger files are moved to failed/ unread.
-  uint64_t max_file_bytes = 256ull << 20;
+  uint64_t max_file_bytes = 64ull << 20;
 };
 
 // What one scan did, for tests and logs.

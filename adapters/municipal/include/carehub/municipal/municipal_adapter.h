@@ -56,7 +56,7 @@ struct MunicipalAdapterOptions {
   size_t max_body_bytes = 64u << 20;
   // Drop directory.
   absl::Duration poll_interval = absl::Seconds(2);
-  uint64_t max_file_bytes = 256ull << 20;
+  uint64_t max_file_bytes = 64ull << 20;
   ImporterOptions importer;
   // "Today" for 10-digit personnummer. Not owned; nullptr: the real clock.
   const Clock* clock = nullptr;
