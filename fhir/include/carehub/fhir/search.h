@@ -110,8 +110,12 @@ class Searcher {
   Searcher& operator=(const Searcher&) = delete;
 
   // type?params. Handles the result parameters _count, _sort, _include, _revinclude, _total,
-  // _summary=count (no matches, only total) and the paging parameter the *_params links carry.
-  // _summary=true/_elements are accepted (not reported as unknown) and left for the renderer.
+  // _summary=count (no matches, only total) and the paging parameters the *_params links carry
+  // (_cursor, an opaque token, and _offset). _summary=true/_elements/_format/_pretty are accepted
+  // (not reported as unknown) and left for the renderer. Semantics of each parameter type:
+  // fhir/internal/search_query.h. Default order: by id; a page cursor pins the first page's
+  // read-model view, so later pages neither skip nor repeat a match while events arrive.
+  // _include/_revinclude are not iterated (":iterate" is reported as unsupported).
   absl::StatusOr<SearchPage> Search(std::string_view type, const SearchParams& params,
                                     const SearchOptions& options);
 
@@ -121,7 +125,10 @@ class Searcher {
                                      const SearchParams& params, const SearchOptions& options);
 
   // Patient/<id>/$everything: the patient and every resource in its compartment the projection
-  // writes (plan, team, encounters, tasks, goals, observations, consents, ...), paged.
+  // writes (plan, team, encounters, tasks, goals, observations, consents, appointments,
+  // communications), paged, the patient first; _type narrows the types. Provenance and the
+  // referenced Organization/Practitioner resources are not included (search with
+  // _revinclude/_include for them).
   absl::StatusOr<SearchPage> Everything(std::string_view patient_id, const SearchParams& params,
                                         const SearchOptions& options);
 
