@@ -23,7 +23,7 @@ target_link_libraries(carehub-municipal PRIVATE
 
 if(CAREHUB_BUILD_TESTS)
   carehub_test(municipal_adapter_test
-    SOURCES importer_test.cc drop_directory_test.cc import_http_test.cc
+    SOURCES importer_test.cc drop_directory_test.cc import_http_test.cc municipal_adapter_test.cc
     LIBS carehub::municipal carehub::care_service carehub::services_common
          carehub::services_testing Boost::headers absl::strings absl::time
     LABELS adapters)
