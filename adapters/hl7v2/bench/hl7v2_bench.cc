@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -38,7 +39,9 @@
 #include "carehub/care/hub_key.h"
 #include "carehub/care/patient_id.h"
 #include "carehub/eventstore/event_store.h"
+#include "carehub/hl7v2/adt_mapping.h"
 #include "carehub/hl7v2/hl7v2_adapter.h"
+#include "carehub/hl7v2/message.h"
 #include "carehub/hl7v2/mllp_client.h"
 #include "carehub/services/care_service.h"
 #include "carehub/services/common/grpc_server.h"
@@ -46,6 +49,9 @@
 ABSL_FLAG(int, messages, 4000, "Measured messages per connection count (split over connections).");
 ABSL_FLAG(std::string, connections, "1,8", "Connection counts to measure.");
 ABSL_FLAG(int, patients_per_connection, 200, "Patients each connection cycles over.");
+ABSL_FLAG(bool, baseline, true,
+          "Also measure the same commands sent straight to the care service over gRPC (no MLLP, "
+          "no parsing), so the adapter's own share of the cost shows.");
 
 namespace carehub::hl7v2 {
 namespace {
@@ -81,7 +87,11 @@ struct Run {
   int errors = 0;
 };
 
-Run Measure(const std::string& address, int connections, int per_connection, int patients,
+// Sends one message and reports whether it was accepted; one per connection thread.
+using Sender = std::function<bool(const std::string& message)>;
+using SenderFactory = std::function<Sender()>;
+
+Run Measure(const SenderFactory& factory, int connections, int per_connection, int patients,
             int round, int offset) {
   Run run;
   std::vector<std::vector<double>> latencies(connections);
@@ -90,18 +100,14 @@ Run Measure(const std::string& address, int connections, int per_connection, int
   const absl::Time start = absl::Now();
   for (int c = 0; c < connections; ++c) {
     threads.emplace_back([&, c] {
-      auto client = MllpClient::Connect(address);
-      if (!client.ok()) {
-        errors += per_connection;
-        return;
-      }
+      Sender send = factory();
       for (int i = 0; i < per_connection; ++i) {
         const std::string pnr = Personnummer(offset + c * patients + i % patients);
         const std::string message = A08(pnr, absl::StrCat("B", round, "-", c, "-", i));
         const absl::Time sent = absl::Now();
-        absl::StatusOr<std::string> ack = (*client)->Send(message, absl::Seconds(60));
+        const bool ok = send(message);
         latencies[c].push_back(absl::ToDoubleMilliseconds(absl::Now() - sent));
-        if (!ack.ok() || ack->find("MSA|AA|") == std::string::npos) ++errors;
+        if (!ok) ++errors;
       }
     });
   }
@@ -149,6 +155,27 @@ int Main() {
     return 1;
   }
   const std::string address = absl::StrCat("127.0.0.1:", *(*adapter)->Start());
+  const SenderFactory via_mllp = [&address]() -> Sender {
+    std::shared_ptr<MllpClient> client(MllpClient::Connect(address)->release());
+    return [client](const std::string& message) {
+      absl::StatusOr<std::string> ack = client->Send(message, absl::Seconds(60));
+      return ack.ok() && ack->find("MSA|AA|") != std::string::npos;
+    };
+  };
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", care_port),
+                                     grpc::InsecureChannelCredentials());
+  const FacilityConfig facility = *FacilityDirectory::Default("SE2321000131-E000000000001")->Find("X");
+  const SenderFactory direct = [&channel, facility]() -> Sender {
+    std::shared_ptr<care::v1::CareService::Stub> stub = care::v1::CareService::NewStub(channel);
+    return [stub, facility](const std::string& message) {
+      // Parsed and mapped outside the timed call would flatter nothing: it is microseconds.
+      absl::StatusOr<care::v1::CommandRequest> command =
+          MapAdt(*Hl7Message::Parse(message), facility);
+      grpc::ClientContext context;
+      care::v1::CommandResponse response;
+      return command.ok() && stub->Execute(&context, *command, &response).ok();
+    };
+  };
 
   const int messages = absl::GetFlag(FLAGS_messages);
   const int patients = absl::GetFlag(FLAGS_patients_per_connection);
@@ -159,17 +186,25 @@ int Main() {
     int connections;
     if (!absl::SimpleAtoi(c, &connections) || connections < 1) continue;
     // Warm-up: each connection creates its patients.
-    Measure(address, connections, patients, patients, ++round, offset);
-    const Run run = Measure(address, connections, messages / connections, patients, ++round, offset);
-    offset += connections * patients;
-    const double rate = run.latencies_ms.size() / run.seconds;
-    std::printf(
-        "bench name=hl7v2_adt_e2e connections=%d messages=%zu seconds=%.2f msgs_per_s=%.0f "
-        "ack_p50_ms=%.2f ack_p99_ms=%.2f ack_max_ms=%.2f errors=%d\n",
-        connections, run.latencies_ms.size(), run.seconds, rate, Percentile(run.latencies_ms, 0.50),
-        Percentile(run.latencies_ms, 0.99), run.latencies_ms.empty() ? 0 : run.latencies_ms.back(),
-        run.errors);
-    std::fflush(stdout);
+    for (const auto& [name, factory] :
+         std::vector<std::pair<const char*, SenderFactory>>{{"hl7v2_adt_e2e", via_mllp},
+                                                            {"care_grpc_baseline", direct}}) {
+      if (std::string_view(name) == "care_grpc_baseline" && !absl::GetFlag(FLAGS_baseline)) {
+        continue;
+      }
+      Measure(factory, connections, patients, patients, ++round, offset);  // warm-up
+      const Run run = Measure(factory, connections, messages / connections, patients, ++round,
+                              offset);
+      offset += connections * patients;
+      const double rate = run.latencies_ms.size() / run.seconds;
+      std::printf(
+          "bench name=%s connections=%d messages=%zu seconds=%.2f msgs_per_s=%.0f "
+          "ack_p50_ms=%.2f ack_p99_ms=%.2f ack_max_ms=%.2f errors=%d\n",
+          name, connections, run.latencies_ms.size(), run.seconds, rate,
+          Percentile(run.latencies_ms, 0.50), Percentile(run.latencies_ms, 0.99),
+          run.latencies_ms.empty() ? 0 : run.latencies_ms.back(), run.errors);
+      std::fflush(stdout);
+    }
   }
   (*adapter)->Stop();
   server.Shutdown(absl::Seconds(5));
