@@ -65,6 +65,8 @@ constexpr char kSearch[] = "search";
 constexpr char kCheckpointKey[] = "checkpoint";
 constexpr char kSchemaKey[] = "schema";
 // 1: resources, versions, state, checkpoint. 2: the search index and type history.
+// Bump it whenever the key grammar or the parameter table (fhir/internal/search_params.cc)
+// changes what is indexed: entries of the old table would otherwise linger or be missing.
 constexpr char kSchemaVersion[] = "2";
 
 std::string BigEndian(uint64_t v) {
