@@ -3,6 +3,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "carehub/base/log.h"
@@ -11,6 +12,7 @@
 #include "services/care/internal/decide.h"
 #include "services/care/internal/patient_registry.h"
 #include "services/care/internal/patient_state.h"
+#include "services/care/internal/state_cache.h"
 
 namespace carehub::care {
 namespace {
@@ -68,12 +70,13 @@ CareCommands::CareCommands(es::EventStore* store, CareCommandsOptions options,
       clock_(options_.clock != nullptr ? options_.clock : Clock::Real()),
       calendar_(std::move(calendar)),
       registry_(std::make_unique<internal::PatientRegistry>(
-          store, options_.hub_key, options_.ids, &options_.parser, &calendar_, clock_)) {}
+          store, options_.hub_key, options_.ids, &options_.parser, &calendar_, clock_)),
+      states_(std::make_unique<internal::StateCache>(options_.state_cache_patients)) {}
 
 CareCommands::~CareCommands() = default;
 
 absl::Status CareCommands::LoadState(const std::string& stream_id, PatientState& state) {
-  uint64_t from = 0;
+  uint64_t from = state.version().has_value() ? *state.version() + 1 : 0;
   for (;;) {
     ASSIGN_OR_RETURN(std::vector<es::RecordedEvent> events,
                      store_->ReadStream({.stream_id = stream_id, .from_version = from}));
@@ -143,9 +146,18 @@ absl::StatusOr<v1::CommandResponse> CareCommands::DecideAndAppend(
   const std::string stream_id = internal::PatientStreamId(patient_id);
   const std::string key = internal::CommandKey(command.source().system(), command.command_id());
   absl::Status last = absl::OkStatus();
+  // The patient's state folded by an earlier command, caught up below; whatever happens next it
+  // stays a fold of a prefix of the stream, so it goes back into the cache on every return
+  // except a failed fold.
+  std::unique_ptr<PatientState> cached = states_->Take(stream_id);
+  if (cached == nullptr) cached = std::make_unique<PatientState>(&calendar_);
+  PatientState& state = *cached;
+  absl::Cleanup put_back = [&] { states_->Put(stream_id, std::move(cached)); };
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
-    PatientState state(&calendar_);
-    RETURN_IF_ERROR(LoadState(stream_id, state));
+    if (absl::Status loaded = LoadState(stream_id, state); !loaded.ok()) {
+      std::move(put_back).Cancel();
+      return loaded;
+    }
     if (const internal::CommandRecord* done = state.FindCommand(key)) {
       return ResponseFor(patient_id, stream_id, *done, /*replayed=*/true);
     }

@@ -44,6 +44,7 @@ namespace carehub::care {
 namespace internal {
 class PatientRegistry;
 class PatientState;
+class StateCache;
 }  // namespace internal
 
 struct CareCommandsOptions {
@@ -60,6 +61,9 @@ struct CareCommandsOptions {
   SipPolicy sip_policy;
   // Decide-and-append attempts per command before Unavailable.
   int max_attempts = 8;
+  // Patients whose folded state is kept between commands (least recently used out), so that a
+  // command reads only the events appended since the patient's previous one. 0: none.
+  size_t state_cache_patients = 4096;
 };
 
 class CareCommands {
@@ -82,6 +86,7 @@ class CareCommands {
                DeadlineCalendar calendar);
 
   absl::StatusOr<std::string> ResolveCommandPatient(v1::CommandRequest& command, bool* created);
+  // Folds the stream's events after state.version() (every event, for a new state) into `state`.
   absl::Status LoadState(const std::string& stream_id, internal::PatientState& state);
   absl::StatusOr<v1::CommandResponse> DecideAndAppend(const v1::CommandRequest& command,
                                                       const std::string& patient_id);
@@ -95,6 +100,7 @@ class CareCommands {
   const Clock* clock_;
   DeadlineCalendar calendar_;
   std::unique_ptr<internal::PatientRegistry> registry_;
+  std::unique_ptr<internal::StateCache> states_;
 
   // One deadline check at a time.
   absl::Mutex deadline_mu_;
