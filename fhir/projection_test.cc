@@ -360,6 +360,10 @@ TEST_F(ProjectionTest, CancelledAdmissionAndCancelledDischarge) {
   EXPECT_EQ(enc["status"], "in-progress");
   EXPECT_FALSE(enc["period"].contains("end"));
   EXPECT_EQ(enc["meta"]["versionId"], "3");
+  // The A13 names no new place: the ward the discharge closed is the patient's again.
+  ASSERT_EQ(enc["location"].size(), 1u) << enc.dump();
+  EXPECT_EQ(enc["location"][0]["status"], "active");
+  EXPECT_FALSE(enc["location"][0]["period"].contains("end")) << enc.dump();
   EXPECT_EQ(ActivityStatus(Read("CarePlan", PlanId()), "-act-nursing"), "on-hold");
 }
 

@@ -231,7 +231,17 @@ absl::Status DischargeCancelled(ProjectionContext& ctx, const care::v1::Discharg
     (*enc)["hospitalization"].erase("destination");
     if ((*enc)["hospitalization"].empty()) enc->erase("hospitalization");
   }
-  if (e.has_location()) (*enc)["location"].push_back(LocationEntry(e.location(), ctx.OccurredAt()));
+  if (e.has_location()) {
+    CloseActiveLocations(*enc, ctx.OccurredAt());
+    (*enc)["location"].push_back(LocationEntry(e.location(), ctx.OccurredAt()));
+  } else if (enc->contains("location") && (*enc)["location"].is_array() &&
+             !(*enc)["location"].empty()) {
+    // A13 without a location: the patient never left, so the place the discharge closed is
+    // theirs again, as if the discharge had not happened.
+    Json& last = (*enc)["location"].back();
+    last["status"] = "active";
+    if (last.contains("period")) last["period"].erase("end");
+  }
   return PauseHomeActivities(ctx, (*enc)["id"].get<std::string>());
 }
 
