@@ -2,11 +2,13 @@
 // one gRPC listener, with health checking and reflection.
 //
 //   carehubd --data_dir=./var/carehub --grpc_address=127.0.0.1:50051
+//            --http_address=127.0.0.1:8080
 //
 // Data layout under --data_dir: eventstore/ (the event log), care/hub.key (the care service's
-// secret key for identifier registry streams: back it up with the log). Stops cleanly on SIGTERM
-// or SIGINT (exit code 0): refuses new calls, ends subscriptions, lets calls in flight finish for
-// up to --shutdown_grace, then closes the stores.
+// secret key for identifier registry streams: back it up with the log), fhir/ (the FHIR read
+// model). The FHIR REST API is served over HTTP at --http_address (base /fhir, GET /health).
+// Stops cleanly on SIGTERM or SIGINT (exit code 0): refuses new calls, ends subscriptions, lets
+// calls and HTTP requests in flight finish for up to --shutdown_grace, then closes the stores.
 //
 // main() is the only place where objects are wired together. To add a service: construct it in
 // Run() from the objects it needs (declared before it, so it is destroyed first), and register it
@@ -39,7 +41,10 @@
 #include "carehub/services/common/server_main.h"
 #include "carehub/services/common/shutdown_signal.h"
 #include "carehub/services/eventstore_service.h"
+#include "carehub/services/fhir_api.h"
+#include "carehub/services/fhir_http_main.h"
 #include "carehub/services/fhir_projector.h"
+#include "carehub/services/http_server.h"
 
 ABSL_FLAG(std::string, data_dir, "./var/carehub",
           "Directory of all carehub data (event log under eventstore/); created if missing.");
@@ -108,6 +113,14 @@ absl::Status Run(const ShutdownSignals& signals) {
   FhirProjector fhir_projector(store.get(), fhir_read_model.get());
   RETURN_IF_ERROR(fhir_projector.Start());
 
+  // The FHIR REST API over that read model (flags --http_*).
+  FhirApi fhir_api(fhir_read_model.get(), FhirApiOptionsFromFlags([&] {
+                     return ProjectorHealth(fhir_projector, *store);
+                   }));
+  HttpServer http_server(&fhir_api, HttpServerOptionsFromFlags());
+  ASSIGN_OR_RETURN(int http_port, http_server.Start());
+  RETURN_IF_ERROR(WriteHttpPortFile(http_port));
+
   // The gRPC listener for every service. Its request size bound is the largest any service needs.
   GrpcServer server({
       .address = absl::GetFlag(FLAGS_grpc_address),
@@ -117,10 +130,14 @@ absl::Status Run(const ShutdownSignals& signals) {
                     [&event_store_service] { event_store_service.BeginShutdown(); });
   server.AddService(&care_service, care::v1::CareService::service_full_name());
 
-  return ServeUntilShutdownSignal(server, signals,
-                                  {.name = kBinary,
-                                   .port_file = absl::GetFlag(FLAGS_port_file),
-                                   .shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace)});
+  absl::Status served =
+      ServeUntilShutdownSignal(server, signals,
+                               {.name = kBinary,
+                                .port_file = absl::GetFlag(FLAGS_port_file),
+                                .shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace)});
+  http_server.Stop(absl::GetFlag(FLAGS_shutdown_grace));
+  RemoveHttpPortFile();
+  return served;
   // Destroyed here in reverse order of declaration: the server, the services, then the stores.
 }
 

@@ -1,0 +1,103 @@
+// The FHIR API benchmark: autocannon (pinned in tests/fhir_api) against a running FHIR server,
+// and in the same run against carehub-http-ceiling answering a fixed body of the same size as
+// the reads (the HTTP stack's own ceiling on this machine). Prints one table.
+//
+//   node fhir_bench.mjs BASE_URL CEILING_BINARY [--duration 10] [--connections 64]
+//       [--search_connections 8]
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const require = createRequire(path.join(root, 'tests/fhir_api/package.json'));
+const autocannon = require('autocannon');
+
+const [base, ceilingBinary] = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const duration = flag('duration', 10);
+const connections = flag('connections', 64);
+const searchConnections = flag('search_connections', 8);
+
+async function json(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return r.json();
+}
+
+// Up to `n` resources of a type, following next links.
+async function collect(type, n) {
+  const out = [];
+  let url = `${base}/${type}?_count=500`;
+  while (url && out.length < n) {
+    const b = await json(url);
+    out.push(...(b.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource));
+    url = b.link?.find((l) => l.relation === 'next')?.url;
+  }
+  return out.slice(0, n);
+}
+
+function load(name, origin, paths, conns) {
+  let i = 0;
+  return new Promise((resolve, reject) => {
+    autocannon({
+      url: origin,
+      connections: conns,
+      duration,
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length] }) }],
+    }, (err, result) => (err ? reject(err) : resolve({ name, conns, result })));
+  });
+}
+
+async function startCeiling(bodyBytes) {
+  const portFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ceiling-')), 'port');
+  const child = spawn(ceilingBinary, ['--http_address=127.0.0.1:0', `--http_port_file=${portFile}`,
+    `--body_bytes=${bodyBytes}`, `--threads=${flag('threads', 2)}`], { stdio: ['ignore', 'ignore', 'ignore'] });
+  for (let t = 0; t < 100 && !fs.existsSync(portFile); t++) await new Promise((r) => setTimeout(r, 50));
+  const port = fs.readFileSync(portFile, 'utf8').trim();
+  return { child, origin: `http://127.0.0.1:${port}` };
+}
+
+const origin = new URL(base).origin;
+const basePath = new URL(base).pathname;
+const plans = await collect('CarePlan', 2000);
+if (plans.length === 0) throw new Error('no CarePlans: is the data dir projected?');
+const readPaths = plans.map((p) => `${basePath}/CarePlan/${p.id}`);
+const searchPaths = plans.map((p) => `${basePath}/CarePlan?${p.subject.reference.replace('Patient/', 'patient=')}&_include=CarePlan:care-team`);
+const historyPaths = plans.map((p) => `${basePath}/CarePlan/${p.id}/_history`);
+let bytes = 0;
+for (const p of readPaths.slice(0, 200)) bytes += (await (await fetch(origin + p)).arrayBuffer()).byteLength;
+const readBytes = Math.round(bytes / Math.min(200, readPaths.length));
+
+const ceiling = await startCeiling(readBytes);
+const runs = [];
+try {
+  await load('warm-up', origin, readPaths, connections);
+  runs.push(await load(`trivial Beast handler (${readBytes} B body)`, ceiling.origin, ['/x'], connections));
+  runs.push(await load('read CarePlan by id', origin, readPaths, connections));
+  runs.push(await load('search CarePlan?patient=&_include=CarePlan:care-team', origin, searchPaths, searchConnections));
+  runs.push(await load('history of a CarePlan', origin, historyPaths, searchConnections));
+} finally {
+  ceiling.child.kill('SIGTERM');
+}
+
+const ceilingRate = runs[0].result.requests.average;
+console.log(`\nFHIR API benchmark: ${plans.length} CarePlans sampled, ${duration} s per row, ` +
+  `${os.cpus().length} cores, autocannon 8.0.0 on the same machine\n`);
+console.log('| what | connections | req/s | p50 ms | p99 ms | non-2xx | errors | vs ceiling |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const { name, conns, result } of runs) {
+  const ratio = (result.requests.average / ceilingRate).toFixed(2);
+  console.log(`| ${name} | ${conns} | ${Math.round(result.requests.average)} | ${result.latency.p50} | ` +
+    `${result.latency.p99} | ${result.non2xx} | ${result.errors} | ${ratio} |`);
+}
+for (const { name, result } of runs) {
+  const slug = name.split(' ')[0].toLowerCase();
+  console.log(`bench name=${slug} rps=${Math.round(result.requests.average)} p50_ms=${result.latency.p50} ` +
+    `p99_ms=${result.latency.p99} ratio=${(result.requests.average / ceilingRate).toFixed(3)}`);
+}

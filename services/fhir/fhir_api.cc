@@ -1,0 +1,411 @@
+// Routing of the FHIR REST API (http://hl7.org/fhir/R4/http.html):
+//   /health                                GET   projector caught up with the log?
+//   /fhir/metadata                         GET   CapabilityStatement
+//   /fhir/<type>                           GET   search-type          (POST: create -> 405)
+//   /fhir/<type>/_search                   POST  search-type, form body
+//   /fhir/<type>/_history                  GET   history-type
+//   /fhir/<type>/<id>                      GET   read                 (PUT/PATCH/DELETE -> 405)
+//   /fhir/<type>/<id>/_history             GET   history-instance
+//   /fhir/<type>/<id>/_history/<vid>       GET   vread
+//   /fhir/Patient/<id>/$everything         GET   operation
+// Anything else under /fhir is 404 or 405; outside /fhir and /health, 404.
+#include "carehub/services/fhir_api.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "carehub/base/log.h"
+#include "carehub/base/strings.h"
+#include "services/fhir/internal/bundle.h"
+#include "services/fhir/internal/capability.h"
+#include "services/fhir/internal/json_text.h"
+#include "services/fhir/internal/outcome.h"
+#include "services/fhir/internal/request_text.h"
+#include "services/fhir/internal/subset.h"
+
+namespace carehub::services {
+
+using fhir_api::Interaction;
+
+// One request on its way through the router.
+struct FhirApi::Call {
+  const HttpRequest& request;
+  HttpResponse& response;
+  std::string_view path;
+  std::string_view query;
+  fhir::SearchParams params;  // decoded query, without _format and _pretty
+  std::string content_type;   // negotiated
+  std::string base_url;
+  bool pretty = false;
+
+  std::optional<std::string> Param(std::string_view name) const {
+    for (const auto& [n, v] : params) {
+      if (n == name) return v;
+    }
+    return std::nullopt;
+  }
+
+  void Error(int status, std::string_view diagnostic) {
+    response.status = status;
+    response.content_type =
+        content_type.empty() ? "application/fhir+json;charset=utf-8" : content_type;
+    response.body = fhir_api::OperationOutcomeJson(
+        status >= 500 ? "fatal" : "error", fhir_api::IssueCodeForStatus(status), diagnostic);
+    if (pretty) response.body = fhir_api::Prettify(response.body);
+  }
+
+  // A Searcher or parser error: its message is the diagnostic, except for a failure of the read
+  // model, which is logged and not shown (it says nothing about the request).
+  void Fail(const absl::Status& status, int http_status) {
+    if (http_status >= 500) {
+      LOG_ERROR("fhir_api.failed")
+          .Kv("code", absl::StatusCodeToString(status.code()))
+          .Kv("message", std::string(status.message()));
+      return Error(http_status, "the read model failed; see the server log");
+    }
+    Error(http_status, std::string(status.message()));
+  }
+
+  void NotSupported(Interaction interaction, std::string_view allow, std::string_view what) {
+    response.headers.emplace_back("Allow", std::string(allow));
+    Error(405, absl::StrCat(Sv(request.method()), " ", Sv(what), " (",
+                            Sv(fhir_api::InteractionCode(interaction)),
+                            ") is not supported: this API is read-only; allowed: ", Sv(allow)));
+  }
+
+  void Ok(std::string body) {
+    response.status = 200;
+    response.content_type = content_type;
+    response.body = pretty ? fhir_api::Prettify(body) : std::move(body);
+  }
+};
+
+namespace {
+
+constexpr std::string_view kBase = "/fhir";
+
+// http://hl7.org/fhir/R4/datatypes.html#id
+bool ValidId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+// A Host header fit to be echoed into links: host, IPv4, [IPv6], optional port.
+bool ValidHost(std::string_view host) {
+  if (host.empty() || host.size() > 255) return false;
+  for (char c : host) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != ':' &&
+        c != '[' && c != ']') {
+      return false;
+    }
+  }
+  return true;
+}
+
+int StatusFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument: return 400;
+    case absl::StatusCode::kNotFound: return 404;
+    case absl::StatusCode::kFailedPrecondition: return 410;
+    case absl::StatusCode::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+bool IsStrict(std::string_view prefer) {
+  for (absl::string_view part : absl::StrSplit(Sv(prefer), absl::ByAnyChar(",;"))) {
+    if (absl::StripAsciiWhitespace(part) == "handling=strict") return true;
+  }
+  return false;
+}
+
+// If-None-Match: "*", or a list of entity tags, weak or strong (weak comparison, RFC 7232 2.3.2).
+bool EtagMatches(std::string_view if_none_match, std::string_view version_id) {
+  for (absl::string_view tag : absl::StrSplit(Sv(if_none_match), ',')) {
+    tag = absl::StripAsciiWhitespace(tag);
+    if (tag == "*") return true;
+    if (absl::StartsWith(tag, "W/")) tag.remove_prefix(2);
+    if (tag.size() >= 2 && tag.front() == '"' && tag.back() == '"') {
+      tag = tag.substr(1, tag.size() - 2);
+    }
+    if (tag == Sv(version_id)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+FhirApi::FhirApi(const fhir::ReadModel* model, Options options)
+    : model_(model),
+      options_(std::move(options)),
+      started_at_(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", options_.clock->Now(),
+                                   absl::UTCTimeZone())),
+      searcher_(std::make_unique<fhir::Searcher>(model, options_.searcher)) {}
+
+FhirApi::~FhirApi() = default;
+
+void FhirApi::RenderServerError(int status, std::string_view diagnostic, HttpResponse* response) {
+  response->status = status;
+  response->content_type = "application/fhir+json;charset=utf-8";
+  response->body = fhir_api::OperationOutcomeJson("error", fhir_api::IssueCodeForStatus(status),
+                                                  diagnostic);
+}
+
+void FhirApi::Handle(const HttpRequest& request, HttpResponse* response) {
+  const std::string_view target = request.target();
+  const size_t q = target.find('?');
+  Call call{.request = request,
+            .response = *response,
+            .path = target.substr(0, q),
+            .query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1)};
+  if (call.path == "/health") return HandleHealth(call);
+  if (call.path != kBase && !absl::StartsWith(Sv(call.path), absl::StrCat(Sv(kBase), "/"))) {
+    return call.Error(404, absl::StrCat("nothing is served at ", Sv(call.path),
+                                        "; the FHIR base is ", Sv(kBase)));
+  }
+  absl::StatusOr<fhir::SearchParams> params = fhir_api::ParseQuery(call.query);
+  if (!params.ok()) return call.Fail(params.status(), 400);
+  std::optional<std::string> format;
+  for (auto& [name, value] : *params) {
+    if (name == "_format") {
+      format = value;
+    } else if (name == "_pretty") {
+      call.pretty = value == "true";
+    } else {
+      call.params.emplace_back(std::move(name), std::move(value));
+    }
+  }
+  fhir_api::Negotiation negotiation = fhir_api::Negotiate(request.header("Accept"), format);
+  if (!negotiation.acceptable) return call.Error(406, negotiation.diagnostic);
+  call.content_type = std::move(negotiation.content_type);
+  std::string_view host = request.header("Host");
+  call.base_url = !options_.base_url.empty() ? options_.base_url
+                  : ValidHost(host)          ? absl::StrCat("http://", Sv(host), Sv(kBase))
+                                             : absl::StrCat("http://localhost", Sv(kBase));
+  Route(call);
+}
+
+void FhirApi::Route(Call& call) {
+  std::vector<std::string_view> segments;
+  for (absl::string_view s : absl::StrSplit(Sv(call.path.substr(kBase.size())), '/')) {
+    if (!s.empty()) segments.emplace_back(s.data(), s.size());
+  }
+  const std::string_view method = call.request.method();
+  const bool get = method == "GET";
+  const bool post = method == "POST";
+  if (segments.empty()) {
+    return call.NotSupported(post ? Interaction::kTransaction : Interaction::kSearchSystem,
+                             "none", "/fhir");
+  }
+  const std::string_view first = segments[0];
+  if (segments.size() == 1 && first == "metadata") {
+    if (!get) return call.NotSupported(Interaction::kCreate, "GET", "/fhir/metadata");
+    return HandleMetadata(call);
+  }
+  if (first == "_history") return call.NotSupported(Interaction::kHistorySystem, "none", "/fhir/_history");
+  if (first == "_search" || first[0] == '$') {
+    return call.Error(404, absl::StrCat("system-level ", Sv(first), " is not supported"));
+  }
+  const fhir::ResourceSearchDef* def = fhir::FindSearchDefinition(first);
+  if (def == nullptr) {
+    return call.Error(404, absl::StrCat("resource type '", Sv(first),
+                                        "' is not served; /fhir/metadata lists those that are"));
+  }
+  const std::string_view type = def->type;
+  if (segments.size() == 1) {
+    if (get) return HandleSearch(call, type, false);
+    return call.NotSupported(post ? Interaction::kCreate : Interaction::kUpdate, "GET",
+                             absl::StrCat(Sv(type)));
+  }
+  const std::string_view second = segments[1];
+  if (segments.size() == 2 && second == "_search") {
+    if (get || post) return HandleSearch(call, type, post);
+    return call.NotSupported(Interaction::kSearchType, "GET, POST", absl::StrCat(Sv(type), "/_search"));
+  }
+  if (segments.size() == 2 && second == "_history") {
+    if (get) return HandleHistory(call, type, "");
+    return call.NotSupported(Interaction::kHistoryType, "GET", absl::StrCat(Sv(type), "/_history"));
+  }
+  if (second[0] == '$') {
+    return call.Error(404, absl::StrCat("operation ", Sv(type), "/", Sv(second),
+                                        " is not supported"));
+  }
+  if (!ValidId(second)) {
+    return call.Error(400, absl::StrCat("'", Sv(second), "' is not a valid FHIR id "
+                                        "([A-Za-z0-9.-], 1 to 64 characters)"));
+  }
+  const std::string instance = absl::StrCat(Sv(type), "/", Sv(second));
+  if (segments.size() == 2) {
+    if (get) return HandleRead(call, type, second, std::nullopt);
+    const Interaction i = method == "PUT"     ? Interaction::kUpdate
+                          : method == "PATCH" ? Interaction::kPatch
+                          : method == "DELETE" ? Interaction::kDelete
+                                               : Interaction::kCreate;
+    return call.NotSupported(i, "GET", instance);
+  }
+  const std::string_view third = segments[2];
+  if (third == "_history" && segments.size() <= 4) {
+    if (!get) return call.NotSupported(Interaction::kUpdate, "GET", call.path);
+    if (segments.size() == 3) return HandleHistory(call, type, second);
+    uint64_t version = 0;
+    if (!absl::SimpleAtoi(Sv(segments[3]), &version) || version == 0) {
+      return call.Error(400, absl::StrCat("version '", Sv(segments[3]),
+                                          "' is not a versionId (1, 2, ...)"));
+    }
+    return HandleRead(call, type, second, version);
+  }
+  if (segments.size() == 3 && fhir_api::OperationSupported(type, third)) {
+    if (!get) {
+      return call.NotSupported(Interaction::kCreate, "GET",
+                               absl::StrCat(instance, "/", Sv(third)));
+    }
+    return HandleEverything(call, second);
+  }
+  if (segments.size() == 3 && third[0] == '$') {
+    return call.Error(404, absl::StrCat("operation ", instance, "/", Sv(third), " is not supported"));
+  }
+  call.Error(404, absl::StrCat("nothing is served at ", Sv(call.path)));
+}
+
+void FhirApi::HandleHealth(Call& call) {
+  FhirHealth health;
+  if (options_.health) {
+    health = options_.health();
+  } else {
+    health.ready = true;
+  }
+  std::string body = absl::StrCat(R"({"status":")", health.ready ? "ready" : "catching-up",
+                                  R"(","checkpoint":)", health.checkpoint);
+  if (health.log_end.has_value()) absl::StrAppend(&body, R"(,"log_end":)", *health.log_end);
+  if (!health.detail.empty()) {
+    absl::StrAppend(&body, R"(,"detail":)", fhir_api::JsonQuote(health.detail));
+  }
+  body.append("}\n");
+  call.response.status = health.ready ? 200 : 503;
+  call.response.content_type = "application/json";
+  call.response.body = std::move(body);
+  call.response.headers.emplace_back("Cache-Control", "no-store");
+}
+
+void FhirApi::HandleMetadata(Call& call) {
+  call.Ok(fhir_api::CapabilityStatementJson({.base_url = call.base_url,
+                                             .software_version = options_.software_version,
+                                             .date = started_at_}));
+}
+
+void FhirApi::HandleRead(Call& call, std::string_view type, std::string_view id,
+                         std::optional<uint64_t> version) {
+  if (!fhir_api::InteractionSupported(version ? Interaction::kVread : Interaction::kRead)) {
+    return call.NotSupported(version ? Interaction::kVread : Interaction::kRead, "none", type);
+  }
+  absl::StatusOr<std::string> json =
+      version ? model_->VRead(type, id, *version) : model_->Read(type, id);
+  if (!json.ok()) {
+    if (absl::IsNotFound(json.status())) {
+      if (version && model_->Read(type, id).ok()) {
+        return call.Error(404, absl::StrCat(Sv(type), "/", Sv(id), " has no version ", *version));
+      }
+      return call.Error(404, absl::StrCat(Sv(type), "/", Sv(id), " is not known"));
+    }
+    return call.Fail(json.status(), 500);
+  }
+  fhir_api::ResourceFacts facts;
+  fhir_api::ScanResource(*json, &facts);
+  HttpResponse& response = call.response;
+  std::optional<absl::Time> last_updated = fhir_api::ParseInstant(facts.last_updated);
+  if (!facts.version_id.empty()) {
+    response.headers.emplace_back("ETag", absl::StrCat("W/\"", Sv(facts.version_id), "\""));
+  }
+  if (last_updated.has_value()) {
+    response.headers.emplace_back("Last-Modified", fhir_api::HttpDate(*last_updated));
+  }
+  // RFC 7232 6: If-None-Match wins over If-Modified-Since when both are sent.
+  const std::string_view if_none_match = call.request.header("If-None-Match");
+  bool not_modified = false;
+  if (!if_none_match.empty()) {
+    not_modified = EtagMatches(if_none_match, facts.version_id);
+  } else if (std::string_view since = call.request.header("If-Modified-Since"); !since.empty()) {
+    std::optional<absl::Time> t = fhir_api::ParseHttpDate(since);
+    // HTTP dates have whole seconds: compare the resource's time truncated to its second.
+    not_modified = t.has_value() && last_updated.has_value() &&
+                   absl::FromUnixSeconds(absl::ToUnixSeconds(*last_updated)) <= *t;
+  }
+  if (not_modified) {
+    response.status = 304;
+    return;
+  }
+  absl::StatusOr<fhir_api::SubsetSpec> spec =
+      fhir_api::ParseSubset(call.Param("_summary"), call.Param("_elements"));
+  if (!spec.ok()) return call.Fail(spec.status(), 400);
+  response.status = 200;
+  response.content_type = call.content_type;
+  if (spec->subsetting() || call.pretty) {
+    response.body = fhir_api::RenderResource(*json, *spec, call.pretty);
+  } else {
+    response.body = *std::move(json);  // the stored bytes, as they are
+  }
+}
+
+void FhirApi::HandleSearch(Call& call, std::string_view type, bool post) {
+  if (post) {
+    const std::string_view content_type = call.request.header("Content-Type");
+    if (!absl::StartsWithIgnoreCase(Sv(content_type), "application/x-www-form-urlencoded")) {
+      return call.Error(415, absl::StrCat("POST ", Sv(type), "/_search takes an "
+                                          "application/x-www-form-urlencoded body, not '",
+                                          Sv(content_type), "'"));
+    }
+    absl::StatusOr<fhir::SearchParams> form = fhir_api::ParseQuery(call.request.body());
+    if (!form.ok()) return call.Fail(form.status(), 400);
+    for (auto& [name, value] : *form) {
+      if (name == "_format" || name == "_pretty") continue;  // only honoured in the URL
+      call.params.emplace_back(std::move(name), std::move(value));
+    }
+  }
+  absl::StatusOr<fhir_api::SubsetSpec> spec =
+      fhir_api::ParseSubset(call.Param("_summary"), call.Param("_elements"));
+  if (!spec.ok()) return call.Fail(spec.status(), 400);
+  const fhir::SearchOptions options{.strict = IsStrict(call.request.header("Prefer")),
+                                    .default_count = options_.default_count,
+                                    .max_count = options_.max_count};
+  absl::StatusOr<fhir::SearchPage> page = searcher_->Search(type, call.params, options);
+  if (!page.ok()) return call.Fail(page.status(), StatusFor(page.status()));
+  call.Ok(fhir_api::RenderSearchBundle(*page, {.base_url = call.base_url, .path = type}, *spec));
+}
+
+void FhirApi::HandleHistory(Call& call, std::string_view type, std::string_view id) {
+  absl::StatusOr<fhir_api::SubsetSpec> spec =
+      fhir_api::ParseSubset(call.Param("_summary"), call.Param("_elements"));
+  if (!spec.ok()) return call.Fail(spec.status(), 400);
+  const fhir::SearchOptions options{.strict = IsStrict(call.request.header("Prefer")),
+                                    .default_count = options_.default_count,
+                                    .max_count = options_.max_count};
+  absl::StatusOr<fhir::SearchPage> page = searcher_->History(type, id, call.params, options);
+  if (!page.ok()) return call.Fail(page.status(), StatusFor(page.status()));
+  const std::string path = id.empty() ? absl::StrCat(Sv(type), "/_history")
+                                      : absl::StrCat(Sv(type), "/", Sv(id), "/_history");
+  call.Ok(fhir_api::RenderHistoryBundle(*page, {.base_url = call.base_url, .path = path}, *spec));
+}
+
+void FhirApi::HandleEverything(Call& call, std::string_view id) {
+  absl::StatusOr<fhir_api::SubsetSpec> spec =
+      fhir_api::ParseSubset(call.Param("_summary"), call.Param("_elements"));
+  if (!spec.ok()) return call.Fail(spec.status(), 400);
+  const fhir::SearchOptions options{.strict = IsStrict(call.request.header("Prefer")),
+                                    .default_count = options_.default_count,
+                                    .max_count = options_.max_count};
+  absl::StatusOr<fhir::SearchPage> page = searcher_->Everything(id, call.params, options);
+  if (!page.ok()) return call.Fail(page.status(), StatusFor(page.status()));
+  const std::string path = absl::StrCat("Patient/", Sv(id), "/$everything");
+  call.Ok(fhir_api::RenderSearchBundle(*page, {.base_url = call.base_url, .path = path}, *spec));
+}
+
+}  // namespace carehub::services

@@ -1,0 +1,37 @@
+// Reading and writing FHIR JSON as text, without a DOM: the facts the API needs from a stored
+// resource (type, id, versionId, lastUpdated) found by walking its top-level members, and JSON
+// string quoting for the envelopes (Bundles, OperationOutcomes) the API writes around stored
+// bytes. The read path stays at one RocksDB Get and one scan of the resource.
+//
+//   ResourceFacts facts;
+//   if (!ScanResource(json, &facts)) ...;  // not a JSON object
+//   out += JsonQuote(facts.id);
+//
+// Thread-safety: stateless.
+#ifndef CAREHUB_SERVICES_FHIR_INTERNAL_JSON_TEXT_H_
+#define CAREHUB_SERVICES_FHIR_INTERNAL_JSON_TEXT_H_
+
+#include <string>
+#include <string_view>
+
+namespace carehub::services::fhir_api {
+
+struct ResourceFacts {
+  // Raw (still JSON-escaped) contents of the string members; empty when absent. Our ids and
+  // timestamps never need escaping.
+  std::string_view resource_type;
+  std::string_view id;
+  std::string_view version_id;    // meta.versionId
+  std::string_view last_updated;  // meta.lastUpdated
+};
+
+// False if `json` is not a well-formed JSON object at the top level.
+bool ScanResource(std::string_view json, ResourceFacts* facts);
+
+// `s` as a JSON string literal, with quotes.
+std::string JsonQuote(std::string_view s);
+void AppendJsonQuoted(std::string_view s, std::string* out);
+
+}  // namespace carehub::services::fhir_api
+
+#endif  // CAREHUB_SERVICES_FHIR_INTERNAL_JSON_TEXT_H_
