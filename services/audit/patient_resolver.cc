@@ -37,16 +37,17 @@ absl::Status Unknown(const absl::Status& status) {
 }
 
 // The kind of a national identifier, parsed as of today in Europe/Stockholm. InvalidArgument
-// with the parser's reason, which never contains the identifier.
+// that never repeats any part of the identifier.
 absl::StatusOr<v1::PatientIdentifier> ParseIdentifier(std::string_view input,
                                                       const care::DeadlineCalendar& calendar) {
   const care::NationalIdParser parser;
   absl::StatusOr<care::NationalId> parsed =
       parser.Parse(input, calendar.LocalDay(absl::Now()));
   if (!parsed.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    // Not the parser's message: it shows the birth date of the identifier, masked or not.
+    return absl::InvalidArgumentError(
         "the patient is neither a patient id (UUID) nor a valid personnummer or "
-        "samordningsnummer: ", parsed.status().message()));
+        "samordningsnummer (check the digits and the check digit)");
   }
   v1::PatientIdentifier identifier;
   identifier.set_kind(parsed->kind() == care::NationalIdKind::kSamordningsnummer

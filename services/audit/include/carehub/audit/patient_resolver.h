@@ -9,7 +9,7 @@
 //   ASSIGN_OR_RETURN(std::string patient_id, resolver->Resolve("19121212-1212"));
 //
 // Errors: InvalidArgument when the input is neither a patient id nor a valid national
-// identifier (naming the reason, never the input); NotFound "unknown patient"; Unavailable when
+// identifier (never repeating any part of the input); NotFound "unknown patient"; Unavailable when
 // the hub cannot be reached. No message or log line ever repeats a national identifier.
 //
 // Thread-safety: Resolve is thread-safe.
