@@ -7,6 +7,9 @@
 // Data layout under --data_dir: eventstore/ (the event log), care/hub.key (the care service's
 // secret key for identifier registry streams: back it up with the log), fhir/ (the FHIR read
 // model). The FHIR REST API is served over HTTP at --http_address (base /fhir, GET /health).
+// The adapters run here too: HL7 v2 ADT over MLLP at --mllp_address (when sending facilities
+// are configured) and the municipal drop directory <data_dir>/municipal with its HTTP endpoint at
+// --municipal_http_address, both calling the care service in-process.
 // Stops cleanly on SIGTERM or SIGINT (exit code 0): refuses new calls, ends subscriptions, lets
 // calls and HTTP requests in flight finish for up to --shutdown_grace, then closes the stores.
 //
@@ -16,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -36,6 +40,9 @@
 #include "carehub/care/payment_agreements.h"
 #include "carehub/eventstore/event_store.h"
 #include "carehub/fhir/read_model.h"
+#include "carehub/hl7v2/facility_config.h"
+#include "carehub/hl7v2/hl7v2_adapter.h"
+#include "carehub/municipal/municipal_adapter.h"
 #include "carehub/services/care_service.h"
 #include "carehub/services/common/grpc_server.h"
 #include "carehub/services/common/server_main.h"
@@ -60,6 +67,18 @@ ABSL_FLAG(absl::Duration, deadline_check_interval, absl::Minutes(1),
           "How often the care service looks for Lag (2017:612) deadlines that have passed.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "How long calls in flight may take to finish after SIGTERM/SIGINT.");
+ABSL_FLAG(std::string, mllp_address, "127.0.0.1:2575",
+          "host:port of the HL7 v2 MLLP listener (port 0: a free port, see the log); it runs "
+          "when sending facilities are configured (--hl7v2_facilities or --hl7v2_owner_hsa_id).");
+ABSL_FLAG(std::string, hl7v2_facilities, "",
+          "File of per sending facility HL7 v2 settings (see carehub/hl7v2/facility_config.h).");
+ABSL_FLAG(std::string, hl7v2_owner_hsa_id, "",
+          "Without --hl7v2_facilities: the region's HSA-id, owner of every facility's events.");
+ABSL_FLAG(std::string, municipal_http_address, "127.0.0.1:8090",
+          "host:port of the municipal import endpoint (POST /municipal/v1/import); empty: none. "
+          "The drop directory <data_dir>/municipal/inbox is always watched.");
+ABSL_FLAG(std::string, municipal_source_system, "municipal",
+          "The municipal system records come from (with record_id the idempotency key).");
 
 namespace carehub::services {
 namespace {
@@ -130,11 +149,50 @@ absl::Status Run(const ShutdownSignals& signals) {
                     [&event_store_service] { event_store_service.BeginShutdown(); });
   server.AddService(&care_service, care::v1::CareService::service_full_name());
 
+  // The adapters call the care service through the server's in-process channel, so they start
+  // once it serves and stop before it drains (their commands in flight still get answers).
+  std::unique_ptr<hl7v2::Hl7v2Adapter> hl7v2_adapter;
+  std::optional<hl7v2::FacilityDirectory> facilities;
+  if (!absl::GetFlag(FLAGS_hl7v2_facilities).empty()) {
+    ASSIGN_OR_RETURN(facilities,
+                     hl7v2::FacilityDirectory::Load(absl::GetFlag(FLAGS_hl7v2_facilities)));
+  } else if (!absl::GetFlag(FLAGS_hl7v2_owner_hsa_id).empty()) {
+    ASSIGN_OR_RETURN(facilities,
+                     hl7v2::FacilityDirectory::Default(absl::GetFlag(FLAGS_hl7v2_owner_hsa_id)));
+  } else {
+    LOG_INFO("hl7v2.off").Kv("reason", "no sending facility configured");
+  }
+  std::unique_ptr<municipal::MunicipalAdapter> municipal_adapter;
+  auto start_adapters = [&]() -> absl::Status {
+    if (facilities.has_value()) {
+      ASSIGN_OR_RETURN(hl7v2_adapter,
+                       hl7v2::Hl7v2Adapter::Create(server.InProcessChannel(),
+                                                   {.mllp_address = absl::GetFlag(FLAGS_mllp_address),
+                                                    .data_dir = data_dir.string(),
+                                                    .facilities = *facilities}));
+      RETURN_IF_ERROR(hl7v2_adapter->Start().status());
+    }
+    municipal_adapter = std::make_unique<municipal::MunicipalAdapter>(
+        server.InProcessChannel(),
+        municipal::MunicipalAdapterOptions{
+            .root = (data_dir / "municipal").string(),
+            .http_address = absl::GetFlag(FLAGS_municipal_http_address),
+            .source_system = absl::GetFlag(FLAGS_municipal_source_system)});
+    return municipal_adapter->Start();
+  };
+  auto stop_adapters = [&] {
+    if (hl7v2_adapter != nullptr) hl7v2_adapter->Stop();
+    if (municipal_adapter != nullptr) municipal_adapter->Stop();
+  };
+
   absl::Status served =
       ServeUntilShutdownSignal(server, signals,
                                {.name = kBinary,
                                 .port_file = absl::GetFlag(FLAGS_port_file),
-                                .shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace)});
+                                .shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace),
+                                .on_started = start_adapters,
+                                .on_stopping = stop_adapters});
+  stop_adapters();  // when the start failed half-way
   http_server.Stop(absl::GetFlag(FLAGS_shutdown_grace));
   RemoveHttpPortFile();
   return served;
