@@ -64,7 +64,8 @@ class FhirApiTest : public ::testing::Test {
     delete dir_;
   }
 
-  // GET with FHIR JSON; the body is dumped for the validators when it is JSON.
+  // GET with FHIR JSON; the body is dumped for the validators when it is a FHIR resource (not,
+  // e.g., the /health document).
   Response Get(const std::string& target,
                std::vector<std::pair<std::string, std::string>> headers = {}) {
     Response r = client_.Send("GET", target, headers);
@@ -74,6 +75,8 @@ class FhirApiTest : public ::testing::Test {
   static void Dump(const Response& r) {
     const char* dir = std::getenv("CAREHUB_FHIR_DUMP_DIR");
     if (dir == nullptr || *dir == '\0' || r.body.empty() || r.body[0] != '{') return;
+    const Json body = Json::parse(r.body, nullptr, false);
+    if (!body.is_object() || !body.contains("resourceType")) return;
     static int n = 0;
     std::ofstream(std::filesystem::path(dir) / absl::StrCat("api-response-", ++n, ".json")) << r.body;
   }
