@@ -15,16 +15,6 @@
 namespace carehub::fhir::internal {
 namespace {
 
-// Records an unsupported parameter: an error under strict handling, else reported and left out
-// of the self link.
-absl::Status Unsupported(std::string_view name, std::string_view why,
-                         const SearchOptions& options, std::vector<std::string>& ignored) {
-  std::string line = absl::StrCat(Sv(name), ": ", Sv(why));
-  if (options.strict) return absl::InvalidArgumentError(line);
-  ignored.push_back(std::move(line));
-  return absl::OkStatus();
-}
-
 // "Source:param[:Target]" naming a reference parameter.
 absl::StatusOr<std::optional<IncludeSpec>> ParseInclude(std::string_view name,
                                                         std::string_view value,
@@ -271,7 +261,7 @@ absl::StatusOr<SearchRequest> ParseSearchRequest(std::string_view type, const Se
       if (name == "_count") request.applied.emplace_back(name, value);
       continue;
     }
-    if (name == "_format" || name == "_pretty" || name == "_elements") {
+    if (IsRenderingParam(name)) {
       request.applied.emplace_back(name, value);  // the renderer's business
       continue;
     }

@@ -41,14 +41,6 @@ int64_t LastUpdatedOf(std::string_view json) {
   return r.has_value() ? r->low : kMinTime;
 }
 
-absl::Status Unsupported(std::string_view name, const SearchOptions& options,
-                         std::vector<std::string>& ignored) {
-  std::string line = absl::StrCat(Sv(name), ": not supported here");
-  if (options.strict) return absl::InvalidArgumentError(line);
-  ignored.push_back(std::move(line));
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<HistoryRequest> ParseHistoryRequest(std::string_view type,
@@ -75,11 +67,11 @@ absl::StatusOr<HistoryRequest> ParseHistoryRequest(std::string_view type,
       request.applied.emplace_back(name, value);
       continue;
     }
-    if (name == "_format" || name == "_pretty" || name == "_summary" || name == "_elements") {
+    if (IsRenderingParam(name) || name == "_summary") {
       request.applied.emplace_back(name, value);
       continue;
     }
-    RETURN_IF_ERROR(Unsupported(name, options, request.ignored));
+    RETURN_IF_ERROR(Unsupported(name, "not supported here", options, request.ignored));
   }
   return request;
 }
@@ -189,11 +181,11 @@ absl::StatusOr<EverythingRequest> ParseEverythingRequest(const SearchParams& par
       request.applied.emplace_back(name, value);
       continue;
     }
-    if (name == "_format" || name == "_pretty" || name == "_summary" || name == "_elements") {
+    if (IsRenderingParam(name) || name == "_summary") {
       request.applied.emplace_back(name, value);
       continue;
     }
-    RETURN_IF_ERROR(Unsupported(name, options, request.ignored));
+    RETURN_IF_ERROR(Unsupported(name, "not supported here", options, request.ignored));
   }
   return request;
 }

@@ -29,6 +29,18 @@ std::string WithPage(const SearchParams& applied, const std::string& cursor, siz
 
 }  // namespace
 
+bool IsRenderingParam(std::string_view name) {
+  return name == "_format" || name == "_pretty" || name == "_elements";
+}
+
+absl::Status Unsupported(std::string_view name, std::string_view why,
+                         const SearchOptions& options, std::vector<std::string>& ignored) {
+  std::string line = absl::StrCat(Sv(name), ": ", Sv(why));
+  if (options.strict) return absl::InvalidArgumentError(line);
+  ignored.push_back(std::move(line));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> ParsePagingParam(std::string_view name, std::string_view value,
                                       const SearchOptions& options, Paging& paging) {
   if (name == "_count") {

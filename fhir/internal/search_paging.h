@@ -30,6 +30,14 @@ struct Paging {
 absl::StatusOr<bool> ParsePagingParam(std::string_view name, std::string_view value,
                                       const SearchOptions& options, Paging& paging);
 
+// _format, _pretty and _elements: shape the response, not the result; the renderer applies them.
+bool IsRenderingParam(std::string_view name);
+
+// Records an unsupported parameter: an error under strict handling, else a "name: why" line in
+// `ignored` (and the caller leaves it out of the self link).
+absl::Status Unsupported(std::string_view name, std::string_view why,
+                         const SearchOptions& options, std::vector<std::string>& ignored);
+
 std::string UrlEncode(std::string_view s);
 std::string EncodeParams(const SearchParams& params);
 
