@@ -148,6 +148,9 @@ void MessageHandler::Finish(Call* call, const grpc::Status& status) {
     Reject(call->frame, call->header, call->peer, code, error,
            absl::StrCat("care service: ", status.error_message()), call->done);
   }
+  // The call's callback holds the connection; it must be gone before WaitIdle can return, or
+  // the connection's socket would outlive the adapter's io_context.
+  owned.reset();
   absl::MutexLock lock(&mu_);
   --in_flight_;
 }
