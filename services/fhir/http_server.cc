@@ -1,6 +1,7 @@
 // The Beast side of HttpServer. One Session per connection, on its own strand, runs the loop
 //   read header -> (check bounds, 100 Continue) -> read body -> handler -> write -> repeat
-// so pipelined requests are answered in order. Every read carries the request timeout; a parse
+// so pipelined requests are answered in order. The handler may finish asynchronously
+// (HandleAsync's `done`); the session reads nothing more until the response is written. Every read carries the request timeout; a parse
 // error or an exceeded bound gets one error response and the connection is closed.
 #include "carehub/services/http_server.h"
 
@@ -14,6 +15,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/version.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +37,18 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+
+void HttpHandler::HandleAsync(const HttpRequest& request, HttpResponse* response,
+                              std::function<void()> done) {
+  try {
+    Handle(request, response);
+  } catch (const std::exception& e) {
+    LOG_ERROR("http.handler.threw").Kv("what", e.what());
+    *response = HttpResponse();
+    RenderServerError(500, "internal error", response);
+  }
+  done();
+}
 
 void HttpHandler::RenderServerError(int status, std::string_view diagnostic,
                                     HttpResponse* response) {
@@ -146,6 +160,9 @@ class HttpServer::Impl {
   std::atomic<bool> stopping_{false};
   absl::Mutex mu_;
   size_t requests_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  // Handlers called whose `done` has not run yet; their `done` posts into the io_context, so
+  // Stop() keeps it alive until this is zero.
+  size_t handlers_running_ ABSL_GUARDED_BY(mu_) = 0;
   int port_ = 0;
   bool started_ = false;
   bool stopped_ = false;
@@ -244,21 +261,52 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnRequest(beast::error_code ec, size_t) {
     if (ec) return OnReadError(ec);
-    const http::request<http::string_body>& request = parser_->get();
     ++requests_;
-    HttpResponse response;
     {
       absl::MutexLock lock(&server_->mu_);
       ++server_->requests_in_flight_;
+      ++server_->handlers_running_;
     }
+    request_view_.emplace(parser_->get());
+    handler_response_ = HttpResponse();
+    handler_state_.store(kHandling);
+    auto done_once = std::make_shared<std::atomic<bool>>(false);
+    std::function<void()> done = [self = shared_from_this(), done_once]() mutable {
+      if (done_once->exchange(true)) return;  // a broken handler calling twice
+      std::shared_ptr<Session> session = std::move(self);
+      Session* s = session.get();
+      HttpServer::Impl* server = s->server_;  // the session may be gone once posted
+      int handling = kHandling;
+      if (!s->handler_state_.compare_exchange_strong(handling, kDoneInHandler)) {
+        // HandleAsync has returned: continue on the session's strand. The posted handler takes
+        // the only reference this callback holds, so nothing of the session outlives the
+        // io_context through it.
+        asio::post(s->stream_.get_executor(),
+                   [session = std::move(session)] { session->OnHandled(); });
+      }
+      absl::MutexLock lock(&server->mu_);
+      --server->handlers_running_;
+    };
     try {
-      server_->handler_->Handle(BeastRequest(request), &response);
+      server_->handler_->HandleAsync(*request_view_, &handler_response_, done);
     } catch (const std::exception& e) {
       // The handler promises not to throw; should it, the client still gets an answer.
       LOG_ERROR("http.handler.threw").Kv("what", e.what());
-      response = HttpResponse();
-      server_->handler_->RenderServerError(500, "internal error", &response);
+      if (!done_once->load()) {
+        handler_response_ = HttpResponse();
+        server_->handler_->RenderServerError(500, "internal error", &handler_response_);
+        done();
+      }
     }
+    int handling = kHandling;
+    if (!handler_state_.compare_exchange_strong(handling, kReturned)) OnHandled();
+  }
+
+  // The handler has completed the response: write it.
+  void OnHandled() {
+    const http::request<http::string_body>& request = parser_->get();
+    request_view_.reset();
+    HttpResponse response = std::move(handler_response_);
     const bool keep_alive = request.keep_alive() && !server_->stopping_.load() &&
                             requests_ < options().max_requests_per_connection;
     auto accept_encoding = request[http::field::accept_encoding];
@@ -343,6 +391,13 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::empty_body>> continue_;
   std::optional<http::response<http::string_body>> response_;
+  // The request being handled and the response its handler fills, until the handler is done.
+  std::optional<BeastRequest> request_view_;
+  HttpResponse handler_response_;
+  // Whether the handler's `done` came before HandleAsync returned (then OnRequest continues
+  // at once) or after (then `done` posts the continuation onto the strand).
+  static constexpr int kHandling = 0, kDoneInHandler = 1, kReturned = 2;
+  std::atomic<int> handler_state_{kReturned};
   size_t requests_ = 0;
   absl::Time started_;
 };
@@ -421,6 +476,13 @@ void HttpServer::Impl::Stop(absl::Duration grace) {
   ioc_->stop();
   for (std::thread& t : threads_) t.join();
   threads_.clear();
+  {
+    // A handler still working will call `done`, which posts into the io_context (a stopped one
+    // only queues the continuation; it is destroyed with the context below).
+    absl::MutexLock lock(&mu_);
+    auto finished = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return handlers_running_ == 0; };
+    mu_.Await(absl::Condition(&finished));
+  }
   // Sessions still waiting for a request are destroyed with the io_context's pending handlers,
   // which closes their sockets.
   acceptor_.reset();

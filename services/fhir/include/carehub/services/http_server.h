@@ -17,12 +17,27 @@
 // cannot be parsed, FailedPrecondition if already started. A request the server cannot parse gets
 // a 400 (and the connection is closed); the handler never sees it.
 //
+// A handler that must wait for something before the response may go out (the FHIR API waits
+// for its access-log entry to be durable) overrides HandleAsync instead of Handle and calls
+// `done` when the response is complete, from any thread; the session writes it on its own strand
+// and no I/O thread is parked meanwhile:
+//
+//   void HandleAsync(const HttpRequest& request, HttpResponse* response,
+//                    std::function<void()> done) override {
+//     Build(request, response);
+//     log_->AppendAsync(..., [response, done](auto result) {
+//       if (!result.ok()) *response = Unavailable();
+//       done();  // the response is written only now
+//     });
+//   }
+//
 // Thread-safety: Start and Stop from one thread. The handler is called concurrently from the pool
 // threads and must be thread-safe; it runs on the I/O thread, so it must not block for long.
 #ifndef CAREHUB_SERVICES_HTTP_SERVER_H_
 #define CAREHUB_SERVICES_HTTP_SERVER_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,7 +49,8 @@
 
 namespace carehub::services {
 
-// One parsed request, valid for the duration of HttpHandler::Handle.
+// One parsed request, valid for the duration of HttpHandler::Handle, or until HandleAsync's
+// `done` is called.
 class HttpRequest {
  public:
   virtual ~HttpRequest() = default;
@@ -59,6 +75,14 @@ class HttpHandler {
   virtual ~HttpHandler() = default;
   // Fills `response`. Called on a pool thread; must not throw.
   virtual void Handle(const HttpRequest& request, HttpResponse* response) = 0;
+  // The server calls this one. Fills `response` and then calls `done` exactly once, from any
+  // thread, possibly before returning; `request` and `response` stay valid until then, and the
+  // response is written only after `done`. Requests of one connection are answered in order: the
+  // next pipelined request is read after this one's response. Must not throw, and must call
+  // `done` within bounded time: Stop() waits for every started handler to finish. The default
+  // calls Handle() and then `done`.
+  virtual void HandleAsync(const HttpRequest& request, HttpResponse* response,
+                           std::function<void()> done);
   // The body of an error the server produces itself (400, 413, 414, 431), so that a FHIR
   // server can answer with an OperationOutcome. The default is text/plain.
   virtual void RenderServerError(int status, std::string_view diagnostic, HttpResponse* response);
@@ -102,7 +126,8 @@ class HttpServer {
   int port() const;
 
   // Stops accepting, lets requests being handled finish for up to `grace`, then closes every
-  // connection and joins the threads. Idempotent.
+  // connection and joins the threads. Idempotent. A handler that has not called its `done` by
+  // then is still waited for (without grace), because `done` reaches into the server.
   void Stop(absl::Duration grace);
 
   // The Beast side, defined in http_server.cc (public only so that its sessions can name it).
