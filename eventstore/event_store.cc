@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
 #include <utility>
 
@@ -167,7 +168,8 @@ absl::Status EventStoreImpl::OpenDatabase() {
       {rocksdb::kDefaultColumnFamilyName, family},
       {kEventsFamily, events},
       {kStreamsFamily, lookups},
-      {kIdsFamily, lookups}};
+      {kIdsFamily, lookups},
+      {kIndexFamily, family}};
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (options_.read_only) {
@@ -175,6 +177,11 @@ absl::Status EventStoreImpl::OpenDatabase() {
       return absl::NotFoundError(absl::StrCat("no event log at ", options_.path));
     }
     RETURN_IF_ERROR(CheckNotInUse(options_.path));
+    // A read-only open cannot create the index family that logs written before it lack.
+    std::vector<std::string> existing;
+    s = rocksdb::DB::ListColumnFamilies(db_options, options_.path, &existing);
+    RETURN_IF_ERROR(FromRocks(s, absl::StrCat("listing the column families of ", options_.path)));
+    if (std::find(existing.begin(), existing.end(), kIndexFamily) == existing.end()) families.pop_back();
     s = rocksdb::DB::OpenForReadOnly(db_options, options_.path, families, &handles_, &raw);
   } else {
     std::error_code ec;
@@ -189,6 +196,7 @@ absl::Status EventStoreImpl::OpenDatabase() {
   events_ = handles_[1];
   streams_ = handles_[2];
   ids_ = handles_[3];
+  if (handles_.size() > 4) index_ = handles_[4];
 
   std::string format;
   s = db_->Get(rocksdb::ReadOptions(), handles_[0], kFormatKey, &format);
@@ -435,6 +443,10 @@ std::optional<std::optional<uint64_t>> AppendConflictImpl(const absl::Status& st
 }
 
 }  // namespace internal
+
+absl::StatusOr<ReadAllResult> EventStore::ReadIndex(const ReadIndexRequest&) {
+  return absl::UnimplementedError("this event store keeps no secondary index");
+}
 
 std::optional<std::optional<uint64_t>> AppendConflict(const absl::Status& status) {
   return internal::AppendConflictImpl(status);

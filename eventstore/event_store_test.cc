@@ -329,6 +329,61 @@ TEST_F(EventStoreTest, ReopeningResumesTheChain) {
   EXPECT_EQ(bad->first_bad_position, head.position);
 }
 
+TEST_F(EventStoreTest, IndexKeysFindEventsBothWaysAndSurviveReopen) {
+  auto indexed = [](std::string id, std::vector<std::string> keys) {
+    ProposedEvent e = Event(std::move(id));
+    e.index_keys = std::move(keys);
+    return e;
+  };
+  ASSERT_TRUE(store_->Append("s", ExpectedVersion::Any(), {indexed("a", {"k:1", "k:2"})}).ok());
+  ASSERT_TRUE(store_->Append("s", ExpectedVersion::Any(), {indexed("b", {"k:2"}), indexed("c", {})}).ok());
+  ASSERT_TRUE(store_->Append("t", ExpectedVersion::Any(), {indexed("d", {"k:1", "k:10"})}).ok());
+  auto positions = [&](const ReadIndexRequest& request) {
+    std::vector<uint64_t> out;
+    absl::StatusOr<ReadAllResult> r = store_->ReadIndex(request);
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (r.ok()) {
+      for (const RecordedEvent& e : r->events) out.push_back(e.position);
+    }
+    return out;
+  };
+  EXPECT_EQ(positions({.index_key = "k:1"}), (std::vector<uint64_t>{0, 3}));
+  EXPECT_EQ(positions({.index_key = "k:2"}), (std::vector<uint64_t>{0, 1}));
+  // "k:1" is a prefix of "k:10" but not the same key.
+  EXPECT_EQ(positions({.index_key = "k:10"}), (std::vector<uint64_t>{3}));
+  EXPECT_EQ(positions({.index_key = "k:3"}), (std::vector<uint64_t>{}));
+  EXPECT_EQ(positions({.index_key = "k:1", .backwards = true}), (std::vector<uint64_t>{3, 0}));
+  EXPECT_EQ(positions({.index_key = "k:1", .from_position = 1}), (std::vector<uint64_t>{3}));
+  EXPECT_EQ(positions({.index_key = "k:1", .from_position = 2, .backwards = true}), (std::vector<uint64_t>{0}));
+  absl::StatusOr<ReadAllResult> page = store_->ReadIndex({.index_key = "k:1", .limit = 1});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->events.size(), 1u);
+  EXPECT_EQ(page->events[0].event_id, "a");
+  EXPECT_EQ(page->next_position, std::optional<uint64_t>(1));
+  // Keys are not part of the record: the chain verifies, and a replay ignores them.
+  absl::StatusOr<VerifyResult> verify = store_->Verify(std::nullopt);
+  ASSERT_TRUE(verify.ok());
+  EXPECT_TRUE(verify->ok);
+  absl::StatusOr<AppendResult> replay = store_->Append("s", ExpectedVersion::Any(), {indexed("a", {"other"})});
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_TRUE(replay->idempotent_replay);
+  EXPECT_TRUE(positions({.index_key = "other"}).empty());
+  // Malformed keys are refused before anything is written.
+  EXPECT_EQ(store_->Append("s", ExpectedVersion::Any(), {indexed("e", {"has space"})}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->Append("s", ExpectedVersion::Any(), {indexed("e", {""})}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ReadIndex({.index_key = ""}).status().code(), absl::StatusCode::kInvalidArgument);
+  Reopen();
+  EXPECT_EQ(positions({.index_key = "k:1"}), (std::vector<uint64_t>{0, 3}));
+  store_.reset();
+  absl::StatusOr<std::unique_ptr<EventStore>> read_only = EventStore::Open({.path = dir_.path(), .read_only = true});
+  ASSERT_TRUE(read_only.ok()) << read_only.status();
+  absl::StatusOr<ReadAllResult> r = (*read_only)->ReadIndex({.index_key = "k:2"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->events.size(), 2u);
+}
+
 TEST_F(EventStoreTest, ReadOnlyOpenReadsButRefusesAppends) {
   ASSERT_TRUE(store_->Append("s", ExpectedVersion::Any(), {Event("a")}).ok());
   store_.reset();

@@ -79,7 +79,7 @@ class RawDatabase {
   static absl::StatusOr<std::unique_ptr<RawDatabase>> Open(const std::string& path) {
     const std::vector<std::string> documented = {rocksdb::kDefaultColumnFamilyName,
                                                  internal::kEventsFamily, internal::kStreamsFamily,
-                                                 internal::kIdsFamily};
+                                                 internal::kIdsFamily, internal::kIndexFamily};
     std::vector<std::string> present;
     if (absl::Status s = FromRocksDb(rocksdb::DB::ListColumnFamilies({}, path, &present)); !s.ok()) {
       return s;

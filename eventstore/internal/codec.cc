@@ -90,6 +90,18 @@ absl::StatusOr<uint64_t> DecodeFixed64(std::string_view bytes) {
 
 std::string PositionKey(uint64_t position) { return EncodeFixed64(position); }
 
+std::string IndexKey(std::string_view index_key, uint64_t position) {
+  std::string key = IndexPrefix(index_key);
+  key.append(EncodeFixed64(position));
+  return key;
+}
+
+std::string IndexPrefix(std::string_view index_key) {
+  std::string key(index_key);
+  key.push_back('\0');
+  return key;
+}
+
 std::string StreamPrefix(std::string_view stream_id) {
   std::string key(stream_id);
   key.push_back('\0');

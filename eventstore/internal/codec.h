@@ -10,11 +10,15 @@
 //                                                 positions from first_position. A stream's last
 //                                                 version comes from its last run.
 //   ids      key event_id                       -> position       (durable idempotency index)
+//   index    key index_key 0x00 position        -> ""             (optional secondary index:
+//                                                 ProposedEvent::index_keys; derived data, not
+//                                                 hashed; absent in logs written before it)
 //
 //   position, version  := fixed64, big-endian (so keys sort numerically)
 //   first_position     := fixed64 big-endian; count := fixed32 big-endian, at least 1
 //   stream_id          := 1..128 bytes of [A-Za-z0-9._:-], never 0x00, so the 0x00 separator
 //                         sorts a stream's versions together and before any longer stream id
+//   index_key          := 1..256 bytes of 0x21..0x7e, so 0x00 separates it as for stream ids
 //   hash               := 32 bytes, SHA-256(previous hash || record); the previous hash of
 //                         position 0 is 32 zero bytes
 //   record             := 0x01 position version recorded_at_us
@@ -43,6 +47,7 @@ namespace carehub::eventstore::internal {
 inline constexpr char kEventsFamily[] = "events";
 inline constexpr char kStreamsFamily[] = "streams";
 inline constexpr char kIdsFamily[] = "ids";
+inline constexpr char kIndexFamily[] = "index";
 inline constexpr char kFormatKey[] = "format";
 inline constexpr char kFormatValue[] = "carehub-eventstore/1";
 inline constexpr uint8_t kRecordMagic = 0x01;
@@ -55,6 +60,10 @@ std::string PositionKey(uint64_t position);
 std::string StreamVersionKey(std::string_view stream_id, uint64_t version);
 // The smallest key of stream_id's version index, for seeking.
 std::string StreamPrefix(std::string_view stream_id);
+
+std::string IndexKey(std::string_view index_key, uint64_t position);
+// index_key 0x00: every entry of one index key starts with it.
+std::string IndexPrefix(std::string_view index_key);
 
 // A run of a stream: the versions of one append and where they sit in the global log.
 struct StreamRun {

@@ -54,6 +54,7 @@ class EventStoreImpl::GroupDecider {
       event.data = std::move(proposed.data);
       event.metadata = std::move(proposed.metadata);
       event.recorded_at = now;
+      for (const std::string& key : proposed.index_keys) batch_.Put(store_->index_, IndexKey(key, event.position), "");
       std::string value = EncodeRecord(event);
       event.hash = ChainHash(last_hash_, value);
       last_hash_ = event.hash;

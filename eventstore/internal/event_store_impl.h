@@ -63,6 +63,7 @@ class EventStoreImpl : public EventStore {
                    AppendCallback done) override;
   absl::StatusOr<std::vector<RecordedEvent>> ReadStream(const ReadStreamRequest& request) override;
   absl::StatusOr<ReadAllResult> ReadAll(const ReadAllRequest& request) override;
+  absl::StatusOr<ReadAllResult> ReadIndex(const ReadIndexRequest& request) override;
   absl::StatusOr<uint64_t> StreamVersion(std::string_view stream_id) override;
   LogHead Head() override;
   absl::StatusOr<VerifyResult> Verify(std::optional<LogHead> from) override;
@@ -146,6 +147,8 @@ class EventStoreImpl : public EventStore {
   rocksdb::ColumnFamilyHandle* events_ = nullptr;
   rocksdb::ColumnFamilyHandle* streams_ = nullptr;
   rocksdb::ColumnFamilyHandle* ids_ = nullptr;
+  // nullptr only in a read-only open of a log written before the index existed.
+  rocksdb::ColumnFamilyHandle* index_ = nullptr;
 
   // The append queue, filled by callers, drained by the writer.
   absl::Mutex queue_mu_;

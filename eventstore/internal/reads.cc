@@ -131,6 +131,47 @@ absl::StatusOr<ReadAllResult> EventStoreImpl::ReadAll(const ReadAllRequest& requ
   return result;
 }
 
+absl::StatusOr<ReadAllResult> EventStoreImpl::ReadIndex(const ReadIndexRequest& request) {
+  RETURN_IF_ERROR(ValidateIndexKey(request.index_key, options_.limits));
+  ReadAllResult result;
+  if (index_ == nullptr) return result;  // a read-only log from before the index: nothing filed
+  const size_t limit = CapLimit(request.limit, options_.limits);
+  const std::string prefix = IndexPrefix(request.index_key);
+  std::string upper = prefix;
+  upper.back() = '\x01';  // the first key past every "index_key 0x00 ..."
+  rocksdb::Slice lower_slice(prefix), upper_slice(upper);
+  rocksdb::ReadOptions options;
+  options.iterate_lower_bound = &lower_slice;
+  options.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, index_));
+  if (!request.backwards) {
+    it->Seek(IndexKey(request.index_key, request.from_position.value_or(0)));
+  } else if (request.from_position.has_value()) {
+    it->SeekForPrev(IndexKey(request.index_key, *request.from_position));
+  } else {
+    it->SeekToLast();
+  }
+  std::vector<uint64_t> positions;
+  for (; it->Valid() && positions.size() < limit; request.backwards ? it->Prev() : it->Next()) {
+    std::string_view key = View(it->key());
+    ASSIGN_OR_RETURN(uint64_t position, DecodeFixed64(key.substr(prefix.size())));
+    positions.push_back(position);
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "reading an index"));
+  if (it->Valid() && !positions.empty()) {
+    result.next_position = request.backwards ? positions.back() - 1 : positions.back() + 1;
+  }
+  result.events.reserve(positions.size());
+  for (uint64_t position : positions) {
+    ASSIGN_OR_RETURN(std::optional<RecordedEvent> event, GetEvent(position));
+    if (!event.has_value()) {
+      return absl::DataLossError(absl::StrCat("the index ", request.index_key, " names missing position ", position));
+    }
+    result.events.push_back(*std::move(event));
+  }
+  return result;
+}
+
 absl::Status EventStoreImpl::ScanForward(uint64_t from, const EventFilter& filter, size_t limit, size_t max_scan,
                                          std::vector<RecordedEvent>* out, uint64_t* next) {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(PageOptions(), events_));

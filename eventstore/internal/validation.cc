@@ -57,6 +57,17 @@ absl::Status ValidateStreamId(std::string_view stream_id, const Limits& limits) 
   return absl::OkStatus();
 }
 
+absl::Status ValidateIndexKey(std::string_view key, const Limits& limits) {
+  if (key.empty() || key.size() > limits.max_index_key_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat("an index key must be 1 to ", limits.max_index_key_bytes,
+                                                   " bytes; this one is ", key.size()));
+  }
+  for (char c : key) {
+    if (c < 0x21 || c > 0x7e) return absl::InvalidArgumentError("an index key may hold only printable ASCII");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateBatch(const std::vector<ProposedEvent>& events, const Limits& limits, size_t* bytes) {
   if (events.empty()) return absl::InvalidArgumentError("an append needs at least one event");
   if (events.size() > limits.max_batch_events) {
@@ -69,6 +80,15 @@ absl::Status ValidateBatch(const std::vector<ProposedEvent>& events, const Limit
     const ProposedEvent& event = events[i];
     if (absl::Status s = ValidateEventId(event.event_id, limits, i); !s.ok()) return s;
     if (absl::Status s = ValidateType(event.type, limits, i); !s.ok()) return s;
+    if (event.index_keys.size() > limits.max_index_keys) {
+      return absl::InvalidArgumentError(absl::StrCat("events[", i, "] has ", event.index_keys.size(),
+                                                     " index keys; the limit is ", limits.max_index_keys));
+    }
+    for (const std::string& key : event.index_keys) {
+      if (absl::Status s = ValidateIndexKey(key, limits); !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("events[", i, "]: ", s.message()));
+      }
+    }
     size_t size = event.data.size() + event.metadata.size();
     if (size > limits.max_event_bytes) {
       return absl::InvalidArgumentError(absl::StrCat("events[", i, "] holds ", size,

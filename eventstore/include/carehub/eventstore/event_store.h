@@ -129,6 +129,12 @@ class EventStore {
   // next_position lets the caller continue a filtered scan without rescanning.
   virtual absl::StatusOr<ReadAllResult> ReadAll(const ReadAllRequest& request) = 0;
 
+  // Reads the events filed under request.index_key (see ProposedEvent::index_keys) in position
+  // order (or reverse). next_position continues the read; nullopt when no more are indexed.
+  // InvalidArgument for a malformed key. Stores without an index answer Unimplemented (the
+  // default).
+  virtual absl::StatusOr<ReadAllResult> ReadIndex(const ReadIndexRequest& request);
+
   // The version of the stream's last event; NotFound if the stream has no events.
   virtual absl::StatusOr<uint64_t> StreamVersion(std::string_view stream_id) = 0;
 

@@ -35,6 +35,10 @@ struct Limits {
   size_t max_event_id_bytes = 128;
   // Event types: 1..max_event_type_bytes of [A-Za-z0-9._/-].
   size_t max_event_type_bytes = 256;
+  // Index keys (ProposedEvent::index_keys): at most this many per event, each
+  // 1..max_index_key_bytes of printable ASCII (0x21..0x7e).
+  size_t max_index_keys = 64;
+  size_t max_index_key_bytes = 256;
   // Most events returned by one read or subscription batch.
   size_t max_read_events = 10000;
   // Payload bytes (data + metadata) one read or subscription batch collects before it stops; a
@@ -48,6 +52,12 @@ struct ProposedEvent {
   std::string type;      // e.g. "carehub.care.v1.InpatientAdmitted"
   std::string data;      // opaque payload (serialized protobuf for care events)
   std::string metadata;  // opaque, e.g. correlation ids
+  // Optional secondary-index keys under which EventStore::ReadIndex() finds this event, e.g.
+  // "agent:SE2321000016-1234". An index is derived data: the keys are written in the same
+  // WriteBatch as the event but are not part of its hashed record, nor compared by the
+  // idempotency check, nor returned by reads. A reader that must trust a match checks the event's
+  // own data. Not carried by the gRPC service.
+  std::vector<std::string> index_keys;
 
   friend bool operator==(const ProposedEvent&, const ProposedEvent&) = default;
 };
@@ -117,6 +127,15 @@ struct ReadAllRequest {
   // Most events to examine (matching or not) before returning; 0 = no bound. Keeps a filtered
   // read over a large log from running long; the caller continues at next_position.
   size_t max_scan = 0;
+};
+
+// Events filed under one index key (ProposedEvent::index_keys), in position order.
+struct ReadIndexRequest {
+  std::string index_key;
+  // Inclusive start. Forwards: default 0. Backwards: default the head.
+  std::optional<uint64_t> from_position;
+  bool backwards = false;
+  size_t limit = 1000;  // capped at Limits::max_read_events
 };
 
 struct ReadAllResult {

@@ -1,0 +1,223 @@
+#include "carehub/audit/access_log.h"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "carehub/audit/audit_event.h"
+#include "carehub/base/clock.h"
+#include "eventstore/internal/codec.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "rocksdb/db.h"
+
+namespace carehub::audit {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr char kUser[] = "SE2321000016-U001";
+constexpr char kUnit[] = "SE2321000016-E001";
+constexpr char kOrg[] = "SE2321000016";
+constexpr char kOtherUser[] = "SE2120001231-U777";
+
+class AccessLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "carehub-al-XXXXXX").string();
+    dir_ = ::mkdtemp(pattern.data());
+    Open();
+  }
+  void TearDown() override {
+    log_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Open(bool read_only = false) {
+    log_.reset();
+    absl::StatusOr<std::unique_ptr<AccessLog>> log =
+        AccessLog::Open({.path = path(), .clock = &clock_, .read_only = read_only});
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = *std::move(log);
+  }
+  std::string path() const { return dir_ + "/access-log"; }
+
+  static AccessEntry Entry(AccessAgent agent, std::vector<std::string> patients, std::string interaction = "read") {
+    AccessEntry e;
+    e.agent = std::move(agent);
+    e.interaction = std::move(interaction);
+    e.resource_type = "CarePlan";
+    e.status = 200;
+    e.patients = std::move(patients);
+    for (const std::string& p : e.patients) e.resources.push_back({"CarePlan", absl::StrCat("plan-", p), 3});
+    return e;
+  }
+  uint64_t Record(const AccessEntry& e) {
+    absl::StatusOr<uint64_t> position = log_->Record(e);
+    EXPECT_TRUE(position.ok()) << position.status();
+    clock_.Advance(absl::Minutes(1));
+    return position.value_or(UINT64_MAX);
+  }
+  std::vector<uint64_t> Positions(const AccessQuery& query) {
+    absl::StatusOr<AccessPage> page = log_->Find(query);
+    EXPECT_TRUE(page.ok()) << page.status();
+    std::vector<uint64_t> out;
+    if (page.ok()) {
+      for (const AccessEntry& e : page->entries) out.push_back(e.position);
+    }
+    return out;
+  }
+
+  std::string dir_;
+  ManualClock clock_{absl::FromUnixSeconds(1767225600)};  // 2026-01-01T00:00:00Z
+  std::unique_ptr<AccessLog> log_;
+};
+
+TEST_F(AccessLogTest, EntriesRoundTripWithPositionAndRecordedTime) {
+  AccessEntry e = Entry({kUser, kOrg, kUnit}, {"p2", "p1", "p2"}, "search-type");
+  e.resources.push_back({"Patient", "p1", 0});
+  absl::Notification durable;
+  absl::StatusOr<uint64_t> position;
+  log_->RecordAsync(e, [&](absl::StatusOr<uint64_t> p) {
+    position = p;
+    durable.Notify();
+  });
+  durable.WaitForNotification();
+  ASSERT_TRUE(position.ok()) << position.status();
+  EXPECT_EQ(*position, 0u);
+  absl::StatusOr<AccessEntry> got = log_->Get(0);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->recorded, clock_.Now());
+  EXPECT_EQ(got->patients, (std::vector<std::string>{"p1", "p2"}));  // sorted, unique
+  AccessEntry expected = e;
+  expected.patients = {"p1", "p2"};
+  expected.recorded = got->recorded;
+  EXPECT_EQ(*got, expected);
+  EXPECT_EQ(log_->Get(1).status().code(), absl::StatusCode::kNotFound);
+  // Durable: a fresh read-only open of the closed log finds it.
+  Open(/*read_only=*/true);
+  ASSERT_TRUE(log_->Get(0).ok());
+  EXPECT_EQ(log_->Record(e).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(AccessLogTest, FindsByPatientAgentAndTimeNewestFirstWithPaging) {
+  const uint64_t a = Record(Entry({kUser, kOrg, kUnit}, {"p1"}));                   // 00:00
+  const uint64_t b = Record(Entry({kOtherUser, "SE2120001231", ""}, {"p1", "p2"}));  // 00:01
+  const uint64_t c = Record(Entry({}, {"p2"}));                                      // 00:02
+  const uint64_t d = Record(Entry({kUser, kOrg, kUnit}, {"p2"}, "search-type"));     // 00:03
+  EXPECT_EQ(Positions({.patient = "p1"}), (std::vector<uint64_t>{b, a}));
+  EXPECT_EQ(Positions({.patient = "p2"}), (std::vector<uint64_t>{d, c, b}));
+  EXPECT_EQ(Positions({.patient = "p3"}), (std::vector<uint64_t>{}));
+  // An agent is any of the three HSA-ids.
+  EXPECT_EQ(Positions({.agent = kUser}), (std::vector<uint64_t>{d, a}));
+  EXPECT_EQ(Positions({.agent = kUnit}), (std::vector<uint64_t>{d, a}));
+  EXPECT_EQ(Positions({.agent = kOrg}), (std::vector<uint64_t>{d, a}));
+  EXPECT_EQ(Positions({.agent = "anonymous"}), (std::vector<uint64_t>{c}));
+  EXPECT_EQ(Positions({.patient = "p2", .agent = kUser}), (std::vector<uint64_t>{d}));
+  EXPECT_EQ(Positions({}), (std::vector<uint64_t>{d, c, b, a}));
+  const absl::Time start = absl::FromUnixSeconds(1767225600);
+  EXPECT_EQ(Positions({.patient = "p2", .from = start + absl::Minutes(1), .to = start + absl::Minutes(3)}),
+            (std::vector<uint64_t>{c, b}));
+  EXPECT_EQ(Positions({.from = start + absl::Minutes(10)}), (std::vector<uint64_t>{}));
+
+  absl::StatusOr<AccessPage> first = log_->Find({.patient = "p2", .limit = 2});
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->entries.size(), 2u);
+  ASSERT_TRUE(first->next_before.has_value());
+  EXPECT_EQ(Positions({.patient = "p2", .limit = 2, .before = first->next_before}), (std::vector<uint64_t>{b}));
+  absl::StatusOr<AccessPage> all = log_->Find({.patient = "p2", .limit = 3});
+  ASSERT_TRUE(all.ok());
+  EXPECT_FALSE(all->next_before.has_value());
+  EXPECT_EQ(log_->Find({.limit = 0}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(AccessLogTest, HashChainVerifiesAndATamperedEntryIsFound) {
+  for (int i = 0; i < 5; ++i) Record(Entry({kUser, kOrg, kUnit}, {absl::StrCat("p", i)}));
+  absl::StatusOr<eventstore::VerifyResult> ok = log_->store().Verify(std::nullopt);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_TRUE(ok->ok);
+  EXPECT_EQ(ok->events_verified, 5u);
+  log_.reset();
+
+  // Rewrite who read entry 2, as someone covering their tracks would, straight in RocksDB.
+  {
+    rocksdb::DB* raw = nullptr;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies({}, path(), &names).ok());
+    for (const std::string& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    ASSERT_TRUE(rocksdb::DB::Open({}, path(), families, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::ColumnFamilyHandle* events = nullptr;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == eventstore::internal::kEventsFamily) events = handles[i];
+    }
+    ASSERT_NE(events, nullptr);
+    const std::string key = eventstore::internal::PositionKey(2);
+    std::string value;
+    ASSERT_TRUE(db->Get({}, events, key, &value).ok());
+    const size_t at = value.find(kUser);
+    ASSERT_NE(at, std::string::npos);
+    value.replace(at, std::string(kUser).size(), kOtherUser);
+    ASSERT_TRUE(db->Put({}, events, key, value).ok());
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  }
+  Open(/*read_only=*/true);
+  absl::StatusOr<eventstore::VerifyResult> bad = log_->store().Verify(std::nullopt);
+  ASSERT_TRUE(bad.ok()) << bad.status();
+  EXPECT_FALSE(bad->ok);
+  EXPECT_EQ(bad->first_bad_position, std::optional<uint64_t>(2));
+}
+
+TEST_F(AccessLogTest, AuditEventNamesAgentsPatientsAndResources) {
+  AccessEntry e = Entry({kUser, kOrg, kUnit}, {"p1"}, "operation");
+  e.operation = "everything";
+  e.resource_type = "Patient";
+  e.position = 7;
+  e.recorded = absl::FromUnixMicros(1767225600123456);
+  Json ae = Json::parse(AuditEventJson(e));
+  EXPECT_EQ(ae["resourceType"], "AuditEvent");
+  EXPECT_EQ(ae["id"], "7");
+  EXPECT_EQ(ae["type"]["code"], "rest");
+  EXPECT_EQ(ae["subtype"][0]["code"], "operation");
+  EXPECT_EQ(ae["subtype"][1]["code"], "http://hl7.org/fhir/OperationDefinition/Patient-everything");
+  EXPECT_EQ(ae["action"], "E");
+  EXPECT_EQ(ae["recorded"], "2026-01-01T00:00:00.123456Z");
+  EXPECT_EQ(ae["outcome"], "0");
+  ASSERT_EQ(ae["agent"].size(), 3u);
+  EXPECT_EQ(ae["agent"][0]["who"]["identifier"]["system"], kHsaIdSystem);
+  EXPECT_EQ(ae["agent"][0]["who"]["identifier"]["value"], kUser);
+  EXPECT_EQ(ae["agent"][0]["requestor"], true);
+  EXPECT_EQ(ae["agent"][1]["who"]["identifier"]["value"], kUnit);
+  EXPECT_EQ(ae["agent"][2]["who"]["identifier"]["value"], kOrg);
+  EXPECT_EQ(ae["agent"][2]["requestor"], false);
+  EXPECT_EQ(ae["source"]["observer"]["display"], "carehub");
+  ASSERT_EQ(ae["entity"].size(), 2u);
+  EXPECT_EQ(ae["entity"][0]["what"]["reference"], "Patient/p1");
+  EXPECT_EQ(ae["entity"][1]["what"]["reference"], "CarePlan/plan-p1/_history/3");
+
+  AccessEntry anonymous = Entry({}, {}, "read");
+  anonymous.status = 404;
+  Json an = Json::parse(AuditEventJson(anonymous));
+  EXPECT_EQ(an["action"], "R");
+  EXPECT_EQ(an["outcome"], "4");
+  ASSERT_EQ(an["agent"].size(), 1u);
+  EXPECT_EQ(an["agent"][0]["who"]["display"], "anonymous");
+  EXPECT_FALSE(an.contains("entity"));
+}
+
+TEST(PatientsReferencedByTest, FindsThePatientItselfAndItsReferences) {
+  std::vector<std::string> out;
+  PatientsReferencedBy("Patient", "abc", R"({"resourceType":"Patient","id":"abc"})", &out);
+  PatientsReferencedBy("CarePlan", "x",
+                       R"({"subject":{"reference":"Patient/p-1.2"},"author":{"reference":"Practitioner/q"},)"
+                       R"("x":[{"reference":"Patient/p9/_history/2"}]})",
+                       &out);
+  EXPECT_EQ(out, (std::vector<std::string>{"abc", "p-1.2", "p9"}));
+}
+
+}  // namespace
+}  // namespace carehub::audit
