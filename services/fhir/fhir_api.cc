@@ -8,6 +8,7 @@
 //   /fhir/<type>/<id>/_history             GET   history-instance
 //   /fhir/<type>/<id>/_history/<vid>       GET   vread
 //   /fhir/Patient/<id>/$everything         GET   operation
+//   /fhir/AuditEvent[/_search], /<id>      GET   the access log, when one is configured
 // Anything else under /fhir is 404 or 405; outside /fhir and /health, 404.
 #include "carehub/services/fhir_api.h"
 
@@ -20,8 +21,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
 #include "carehub/base/log.h"
 #include "carehub/base/strings.h"
+#include "carehub/audit/audit_event.h"
+#include "services/fhir/internal/audit_event_search.h"
 #include "services/fhir/internal/bundle.h"
 #include "services/fhir/internal/capability.h"
 #include "services/fhir/internal/json_text.h"
@@ -43,6 +47,29 @@ struct FhirApi::Call {
   std::string content_type;   // negotiated
   std::string base_url;
   bool pretty = false;
+  // Set by the handlers that read patient data: what the access log records.
+  std::optional<audit::AccessEntry> access;
+
+  void Access(Interaction interaction, std::string_view type) {
+    access.emplace();
+    access->interaction = std::string(fhir_api::InteractionCode(interaction));
+    access->resource_type = std::string(type);
+  }
+  // A resource the response holds, and the patients it names.
+  void Holds(std::string_view json) {
+    if (!access.has_value()) return;
+    fhir_api::ResourceFacts facts;
+    if (!fhir_api::ScanResource(json, &facts)) return;
+    uint64_t version = 0;
+    if (!absl::SimpleAtoi(Sv(facts.version_id), &version)) version = 0;
+    access->resources.push_back(
+        {std::string(facts.resource_type), std::string(facts.id), version});
+    audit::PatientsReferencedBy(facts.resource_type, facts.id, json, &access->patients);
+  }
+  void Holds(const fhir::SearchPage& page) {
+    for (const std::string& json : page.matches) Holds(json);
+    for (const std::string& json : page.includes) Holds(json);
+  }
 
   std::optional<std::string> Param(std::string_view name) const {
     for (const auto& [n, v] : params) {
@@ -161,12 +188,59 @@ void FhirApi::RenderServerError(int status, std::string_view diagnostic, HttpRes
 }
 
 void FhirApi::Handle(const HttpRequest& request, HttpResponse* response) {
+  absl::Notification done;
+  HandleAsync(request, response, [&done] { done.Notify(); });
+  done.WaitForNotification();
+}
+
+namespace {
+
+// HSA-ids: "SE" + organisation number + "-" + a local part; checked loosely, as the letters and
+// digits they are made of, because their exact form differs between issuers.
+bool ValidHsaId(std::string_view id) {
+  if (id.size() < 3 || id.size() > 64) return false;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void FhirApi::HandleAsync(const HttpRequest& request, HttpResponse* response,
+                          std::function<void()> done) {
   const std::string_view target = request.target();
   const size_t q = target.find('?');
   Call call{.request = request,
             .response = *response,
             .path = target.substr(0, q),
             .query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1)};
+  Serve(call);
+  if (!call.access.has_value() || options_.access_log == nullptr) return done();
+  audit::AccessEntry& entry = *call.access;
+  entry.agent = {.user_hsa_id = std::string(request.header("X-Carehub-User")),
+                 .organization_hsa_id = std::string(request.header("X-Carehub-Organization")),
+                 .care_unit_hsa_id = std::string(request.header("X-Carehub-Care-Unit"))};
+  entry.status = response->status;
+  options_.access_log->RecordAsync(entry, [response, done = std::move(done)](absl::StatusOr<uint64_t> position) {
+    if (!position.ok()) {
+      // Not logged, not served: what the response held must not leave the hub unrecorded.
+      LOG_ERROR("fhir_api.access_log_failed")
+          .Kv("code", absl::StatusCodeToString(position.status().code()))
+          .Kv("message", std::string(position.status().message()));
+      *response = HttpResponse();
+      response->status = 503;
+      response->content_type = "application/fhir+json;charset=utf-8";
+      response->body = fhir_api::OperationOutcomeJson(
+          "fatal", fhir_api::IssueCodeForStatus(503),
+          "the access could not be recorded in the access log, so it is not served; retry later");
+    }
+    done();
+  });
+}
+
+void FhirApi::Serve(Call& call) {
+  const HttpRequest& request = call.request;
   if (call.path == "/health") return HandleHealth(call);
   if (call.path != kBase && !absl::StartsWith(Sv(call.path), absl::StrCat(Sv(kBase), "/"))) {
     return call.Error(404, absl::StrCat("nothing is served at ", Sv(call.path),
@@ -187,6 +261,12 @@ void FhirApi::Handle(const HttpRequest& request, HttpResponse* response) {
   fhir_api::Negotiation negotiation = fhir_api::Negotiate(request.header("Accept"), format);
   if (!negotiation.acceptable) return call.Error(406, negotiation.diagnostic);
   call.content_type = std::move(negotiation.content_type);
+  for (const char* name : {"X-Carehub-User", "X-Carehub-Organization", "X-Carehub-Care-Unit"}) {
+    const std::string_view value = request.header(name);
+    if (!value.empty() && !ValidHsaId(value)) {
+      return call.Error(400, absl::StrCat(name, " is not an HSA-id (letters, digits and '-')"));
+    }
+  }
   std::string_view host = request.header("Host");
   call.base_url = !options_.base_url.empty() ? options_.base_url
                   : ValidHost(host)          ? absl::StrCat("http://", Sv(host), Sv(kBase))
@@ -207,6 +287,7 @@ void FhirApi::Route(Call& call) {
                              "none", "/fhir");
   }
   const std::string_view first = segments[0];
+  if (first == "AuditEvent" && options_.access_log != nullptr) return RouteAuditEvent(call, segments);
   if (segments.size() == 1 && first == "metadata") {
     if (!get) return call.NotSupported(Interaction::kCreate, "GET", "/fhir/metadata");
     return HandleMetadata(call);
@@ -299,7 +380,8 @@ void FhirApi::HandleHealth(Call& call) {
 void FhirApi::HandleMetadata(Call& call) {
   call.Ok(fhir_api::CapabilityStatementJson({.base_url = call.base_url,
                                              .software_version = options_.software_version,
-                                             .date = started_at_}));
+                                             .date = started_at_,
+                                             .audit_events = options_.access_log != nullptr}));
 }
 
 void FhirApi::HandleRead(Call& call, std::string_view type, std::string_view id,
@@ -307,6 +389,7 @@ void FhirApi::HandleRead(Call& call, std::string_view type, std::string_view id,
   if (!fhir_api::InteractionSupported(version ? Interaction::kVread : Interaction::kRead)) {
     return call.NotSupported(version ? Interaction::kVread : Interaction::kRead, "none", type);
   }
+  call.Access(version ? Interaction::kVread : Interaction::kRead, type);
   absl::StatusOr<std::string> json =
       version ? model_->VRead(type, id, *version) : model_->Read(type, id);
   if (!json.ok()) {
@@ -318,6 +401,7 @@ void FhirApi::HandleRead(Call& call, std::string_view type, std::string_view id,
     }
     return call.Fail(json.status(), 500);
   }
+  call.Holds(*json);
   fhir_api::ResourceFacts facts;
   fhir_api::ScanResource(*json, &facts);
   HttpResponse& response = call.response;
@@ -356,6 +440,7 @@ void FhirApi::HandleRead(Call& call, std::string_view type, std::string_view id,
 }
 
 void FhirApi::HandleSearch(Call& call, std::string_view type, bool post) {
+  call.Access(Interaction::kSearchType, type);
   if (post) {
     const std::string_view content_type = call.request.header("Content-Type");
     if (!absl::StartsWithIgnoreCase(Sv(content_type), "application/x-www-form-urlencoded")) {
@@ -378,10 +463,12 @@ void FhirApi::HandleSearch(Call& call, std::string_view type, bool post) {
                                     .max_count = options_.max_count};
   absl::StatusOr<fhir::SearchPage> page = searcher_->Search(type, call.params, options);
   if (!page.ok()) return call.Fail(page.status(), StatusFor(page.status()));
+  call.Holds(*page);
   call.Ok(fhir_api::RenderSearchBundle(*page, {.base_url = call.base_url, .path = type}, *spec));
 }
 
 void FhirApi::HandleHistory(Call& call, std::string_view type, std::string_view id) {
+  call.Access(id.empty() ? Interaction::kHistoryType : Interaction::kHistoryInstance, type);
   absl::StatusOr<fhir_api::SubsetSpec> spec =
       fhir_api::ParseSubset(call.Param("_summary"), call.Param("_elements"));
   if (!spec.ok()) return call.Fail(spec.status(), 400);
@@ -390,12 +477,17 @@ void FhirApi::HandleHistory(Call& call, std::string_view type, std::string_view 
                                     .max_count = options_.max_count};
   absl::StatusOr<fhir::SearchPage> page = searcher_->History(type, id, call.params, options);
   if (!page.ok()) return call.Fail(page.status(), StatusFor(page.status()));
+  call.Holds(*page);
   const std::string path = id.empty() ? absl::StrCat(Sv(type), "/_history")
                                       : absl::StrCat(Sv(type), "/", Sv(id), "/_history");
   call.Ok(fhir_api::RenderHistoryBundle(*page, {.base_url = call.base_url, .path = path}, *spec));
 }
 
 void FhirApi::HandleEverything(Call& call, std::string_view id) {
+  call.Access(Interaction::kOperation, "Patient");
+  call.access->operation = "everything";
+  // Asking for the patient's everything is an access to that patient, whatever the outcome.
+  call.access->patients.emplace_back(id);
   absl::StatusOr<fhir_api::SubsetSpec> spec =
       fhir_api::ParseSubset(call.Param("_summary"), call.Param("_elements"));
   if (!spec.ok()) return call.Fail(spec.status(), 400);
@@ -404,8 +496,79 @@ void FhirApi::HandleEverything(Call& call, std::string_view id) {
                                     .max_count = options_.max_count};
   absl::StatusOr<fhir::SearchPage> page = searcher_->Everything(id, call.params, options);
   if (!page.ok()) return call.Fail(page.status(), StatusFor(page.status()));
+  call.Holds(*page);
   const std::string path = absl::StrCat("Patient/", Sv(id), "/$everything");
   call.Ok(fhir_api::RenderSearchBundle(*page, {.base_url = call.base_url, .path = path}, *spec));
+}
+
+// AuditEvent: the access log, read by id (its position) and searched newest first. Reading it is
+// itself an access to the patients it names, and is recorded like any other read.
+void FhirApi::RouteAuditEvent(Call& call, const std::vector<std::string_view>& segments) {
+  const std::string_view method = call.request.method();
+  const bool get = method == "GET";
+  if (segments.size() == 1 && get) return HandleAuditEventSearch(call, false);
+  if (segments.size() == 2 && segments[1] == "_search" && (get || method == "POST")) {
+    return HandleAuditEventSearch(call, !get);
+  }
+  if (segments.size() == 2 && segments[1][0] != '_' && segments[1][0] != '$' && get) {
+    return HandleAuditEventRead(call, segments[1]);
+  }
+  if (segments.size() <= 2 && !get) {
+    return call.NotSupported(segments.size() == 1 ? Interaction::kCreate : Interaction::kUpdate, "GET",
+                             "AuditEvent: the access log is written by the hub alone;");
+  }
+  call.Error(404, absl::StrCat("AuditEvent supports read and search only; nothing is served at ",
+                               Sv(call.path)));
+}
+
+void FhirApi::HandleAuditEventRead(Call& call, std::string_view id) {
+  call.Access(Interaction::kRead, "AuditEvent");
+  uint64_t position = 0;
+  if (!absl::SimpleAtoi(Sv(id), &position)) return call.Error(404, absl::StrCat("AuditEvent/", Sv(id), " is not known"));
+  absl::StatusOr<audit::AccessEntry> entry = options_.access_log->Get(position);
+  if (!entry.ok()) {
+    if (absl::IsNotFound(entry.status())) return call.Error(404, absl::StrCat("AuditEvent/", Sv(id), " is not known"));
+    return call.Fail(entry.status(), 500);
+  }
+  const std::string json = audit::AuditEventJson(*entry);
+  call.Holds(json);
+  absl::StatusOr<fhir_api::SubsetSpec> spec = fhir_api::ParseSubset(call.Param("_summary"), call.Param("_elements"));
+  if (!spec.ok()) return call.Fail(spec.status(), 400);
+  call.response.status = 200;
+  call.response.content_type = call.content_type;
+  call.response.body = fhir_api::RenderResource(json, *spec, call.pretty);
+}
+
+void FhirApi::HandleAuditEventSearch(Call& call, bool post) {
+  call.Access(Interaction::kSearchType, "AuditEvent");
+  if (post) {
+    if (!absl::StartsWithIgnoreCase(Sv(call.request.header("Content-Type")), "application/x-www-form-urlencoded")) {
+      return call.Error(415, "POST AuditEvent/_search takes an application/x-www-form-urlencoded body");
+    }
+    absl::StatusOr<fhir::SearchParams> form = fhir_api::ParseQuery(call.request.body());
+    if (!form.ok()) return call.Fail(form.status(), 400);
+    for (auto& [name, value] : *form) {
+      if (name != "_format" && name != "_pretty") call.params.emplace_back(std::move(name), std::move(value));
+    }
+  }
+  absl::StatusOr<fhir_api::SubsetSpec> spec = fhir_api::ParseSubset(call.Param("_summary"), call.Param("_elements"));
+  if (!spec.ok()) return call.Fail(spec.status(), 400);
+  absl::StatusOr<fhir_api::AuditEventSearch> search = fhir_api::ParseAuditEventSearch(
+      call.params, {.strict = IsStrict(call.request.header("Prefer")),
+                    .default_count = options_.default_count,
+                    .max_count = options_.max_count});
+  if (!search.ok()) return call.Fail(search.status(), 400);
+  absl::StatusOr<audit::AccessPage> found = options_.access_log->Find(search->query);
+  if (!found.ok()) return call.Fail(found.status(), StatusFor(found.status()));
+  fhir::SearchPage page;
+  for (const audit::AccessEntry& entry : found->entries) page.matches.push_back(audit::AuditEventJson(entry));
+  call.Holds(page);
+  page.self_params = search->self_params;
+  page.ignored = std::move(search->ignored);
+  if (found->next_before.has_value()) {
+    page.next_params = absl::StrCat(search->self_params, "&_cursor=", *found->next_before);
+  }
+  call.Ok(fhir_api::RenderSearchBundle(page, {.base_url = call.base_url, .path = "AuditEvent"}, *spec));
 }
 
 }  // namespace carehub::services

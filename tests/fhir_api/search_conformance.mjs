@@ -266,6 +266,9 @@ const types = capability.rest?.[0]?.resource ?? [];
 let cases = 0;
 for (const res of types) {
   const type = res.type;
+  // AuditEvent is the access log: every request this script makes adds to it, so matches
+  // expected from a listing are stale at once. services/fhir/fhir_access_log_test.cc covers it.
+  if (type === 'AuditEvent') continue;
   const got = await searchAll(type, '_count=1000');
   if (got.status !== 200) { fail(`${type}: list`, `HTTP ${got.status}`); continue; }
   // Every resource of the type, from the unfiltered search; a sample is read back by id to

@@ -7,6 +7,7 @@
 #include "carehub/base/strings.h"
 #include "carehub/fhir/search.h"
 #include "nlohmann/json.hpp"
+#include "services/fhir/internal/audit_event_search.h"
 
 namespace carehub::services::fhir_api {
 namespace {
@@ -20,7 +21,41 @@ constexpr Interaction kTypeInteractions[] = {
     Interaction::kHistoryType, Interaction::kSearchType,
 };
 
+// AuditEvent comes from the access log, which has no versions and no history.
+constexpr Interaction kAuditEventInteractions[] = {Interaction::kRead, Interaction::kSearchType};
+
 std::string Str(std::string_view s) { return std::string(s); }
+
+Json SearchParams(const fhir::ResourceSearchDef& def) {
+  Json params = Json::array();
+  for (const fhir::SearchParamDef& p : def.params) {
+    Json param = {{"name", Str(p.name)}, {"type", Str(fhir::SearchParamTypeName(p.type))}};
+    if (!p.definition.empty()) param["definition"] = Str(p.definition);
+    if (!p.documentation.empty()) param["documentation"] = Str(p.documentation);
+    params.push_back(std::move(param));
+  }
+  return params;
+}
+
+Json AuditEventResource() {
+  const fhir::ResourceSearchDef& def = AuditEventSearchDefinition();
+  Json interactions = Json::array();
+  for (Interaction i : kAuditEventInteractions) interactions.push_back({{"code", Str(InteractionCode(i))}});
+  return {{"type", Str(def.type)},
+          {"profile", "http://hl7.org/fhir/StructureDefinition/AuditEvent"},
+          {"interaction", std::move(interactions)},
+          {"versioning", "no-version"},
+          {"readHistory", false},
+          {"updateCreate", false},
+          {"conditionalCreate", false},
+          {"conditionalRead", "not-supported"},
+          {"conditionalUpdate", false},
+          {"conditionalDelete", "not-supported"},
+          {"searchParam", SearchParams(def)},
+          {"documentation",
+           "The access log: one AuditEvent per FHIR read, vread, history, search and $everything, "
+           "made durable before the response was sent. Newest first; result parameters: _count."}};
+}
 
 }  // namespace
 
@@ -39,12 +74,20 @@ std::string_view InteractionCode(Interaction interaction) {
     case Interaction::kSearchSystem: return "search-system";
     case Interaction::kTransaction: return "transaction";
     case Interaction::kBatch: return "batch";
+    case Interaction::kOperation: return "operation";
   }
   return "";
 }
 
 bool InteractionSupported(Interaction interaction) {
   for (Interaction i : kTypeInteractions) {
+    if (i == interaction) return true;
+  }
+  return false;
+}
+
+bool AuditEventInteractionSupported(Interaction interaction) {
+  for (Interaction i : kAuditEventInteractions) {
     if (i == interaction) return true;
   }
   return false;
@@ -57,7 +100,12 @@ bool OperationSupported(std::string_view type, std::string_view operation) {
 
 std::string CapabilityStatementJson(const CapabilityOptions& options) {
   Json resources = Json::array();
+  bool audit_events = options.audit_events;
   for (const fhir::ResourceSearchDef& def : fhir::SearchDefinitions()) {
+    if (audit_events && def.type > "AuditEvent") {  // kept in type order
+      resources.push_back(AuditEventResource());
+      audit_events = false;
+    }
     Json r = {{"type", Str(def.type)},
               {"profile", absl::StrCat("http://hl7.org/fhir/StructureDefinition/", Sv(def.type))}};
     Json interactions = Json::array();
@@ -80,14 +128,7 @@ std::string CapabilityStatementJson(const CapabilityOptions& options) {
       for (std::string_view i : def.revincludes) revincludes.push_back(Str(i));
       r["searchRevInclude"] = std::move(revincludes);
     }
-    Json params = Json::array();
-    for (const fhir::SearchParamDef& p : def.params) {
-      Json param = {{"name", Str(p.name)}, {"type", Str(fhir::SearchParamTypeName(p.type))}};
-      if (!p.definition.empty()) param["definition"] = Str(p.definition);
-      if (!p.documentation.empty()) param["documentation"] = Str(p.documentation);
-      params.push_back(std::move(param));
-    }
-    r["searchParam"] = std::move(params);
+    r["searchParam"] = SearchParams(def);
     if (OperationSupported(def.type, "$everything")) {
       r["operation"] = Json::array(
           {{{"name", "everything"},
@@ -104,6 +145,7 @@ std::string CapabilityStatementJson(const CapabilityOptions& options) {
         "_summary, _elements, _total.");
     resources.push_back(std::move(r));
   }
+  if (audit_events) resources.push_back(AuditEventResource());
   Json statement = {
       {"resourceType", "CapabilityStatement"},
       {"id", "carehub"},
@@ -124,7 +166,8 @@ std::string CapabilityStatementJson(const CapabilityOptions& options) {
       {"rest",
        Json::array({{{"mode", "server"},
                      {"documentation",
-                      "Read, vread, history and search for every resource type listed; "
+                      "Read, vread, history and search for every resource type listed "
+                      "(AuditEvent, the access log: read and search only); "
                       "create, update, patch, delete, batch and transaction answer 405. "
                       "Lenient search by default (unknown parameters are ignored and reported); "
                       "Prefer: handling=strict makes them a 400."},

@@ -5,6 +5,18 @@
 // tables the router and the Searcher use. GET /health (outside /fhir) reports whether the
 // projector has caught up with the log.
 //
+// Access logging (when Options.access_log is set): every read, vread, history, search and
+// $everything, AuditEvent reads included, is recorded in the access log before its response is
+// sent: who asked, from the request headers
+//   X-Carehub-User          the user's HSA-id
+//   X-Carehub-Organization  the organisation's HSA-id
+//   X-Carehub-Care-Unit     the care unit's HSA-id
+// (all absent: anonymous; a value that is not an HSA-id: 400), the interaction, the patients and
+// resources of the response, and the status. The append is asynchronous (HandleAsync): no I/O
+// thread waits for the fsync, which concurrent requests share. A request whose entry cannot be
+// made durable is not served: 503 with an OperationOutcome. The access log is also served, as
+// AuditEvent: read by id and search by patient, agent and date (internal/audit_event_search.h).
+//
 //   FhirApi api(read_model.get(), {.health = [&] { return ...; }});
 //   HttpServer server(&api, {.address = "127.0.0.1:8080"});
 //   ASSIGN_OR_RETURN(int port, server.Start());
@@ -30,7 +42,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "carehub/audit/access_log.h"
 #include "carehub/base/clock.h"
 #include "carehub/fhir/read_model.h"
 #include "carehub/fhir/search.h"
@@ -61,6 +75,9 @@ class FhirApi : public HttpHandler {
     fhir::Searcher::Options searcher;
     // The CapabilityStatement's date is the time the API was created. Not owned.
     Clock* clock = Clock::Real();
+    // Where accesses are recorded and AuditEvents read from. Not owned; must outlive the API.
+    // nullptr: nothing is recorded and AuditEvent is not served.
+    audit::AccessLog* access_log = nullptr;
   };
 
   // `model` is not owned and must outlive the API.
@@ -69,12 +86,16 @@ class FhirApi : public HttpHandler {
   FhirApi(const FhirApi&) = delete;
   FhirApi& operator=(const FhirApi&) = delete;
 
+  // Waits for the access-log entry; HttpServer calls HandleAsync instead.
   void Handle(const HttpRequest& request, HttpResponse* response) override;
+  void HandleAsync(const HttpRequest& request, HttpResponse* response,
+                   std::function<void()> done) override;
   void RenderServerError(int status, std::string_view diagnostic,
                          HttpResponse* response) override;
 
  private:
   struct Call;
+  void Serve(Call& call);
   void Route(Call& call);
   void HandleHealth(Call& call);
   void HandleMetadata(Call& call);
@@ -83,6 +104,10 @@ class FhirApi : public HttpHandler {
   void HandleSearch(Call& call, std::string_view type, bool post);
   void HandleHistory(Call& call, std::string_view type, std::string_view id);
   void HandleEverything(Call& call, std::string_view id);
+  // fhir_api_audit.cc: AuditEvent over the access log.
+  void RouteAuditEvent(Call& call, const std::vector<std::string_view>& segments);
+  void HandleAuditEventRead(Call& call, std::string_view id);
+  void HandleAuditEventSearch(Call& call, bool post);
 
   const fhir::ReadModel* const model_;
   const Options options_;
