@@ -6,7 +6,7 @@
 //
 // Data layout under --data_dir: eventstore/ (the event log), care/hub.key (the care service's
 // secret key for identifier registry streams: back it up with the log), fhir/ (the FHIR read
-// model). The FHIR REST API is served over HTTP at --http_address (base /fhir, GET /health).
+// model), access-log/ (who read which record, hash-chained like the log; --access_log). The FHIR REST API is served over HTTP at --http_address (base /fhir, GET /health).
 // The adapters run here too: HL7 v2 ADT over MLLP at --mllp_address (when sending facilities
 // are configured) and the municipal drop directory <data_dir>/municipal with its HTTP endpoint at
 // --municipal_http_address, both calling the care service in-process.
@@ -133,9 +133,13 @@ absl::Status Run(const ShutdownSignals& signals) {
   RETURN_IF_ERROR(fhir_projector.Start());
 
   // The FHIR REST API over that read model (flags --http_*).
-  FhirApi fhir_api(fhir_read_model.get(), FhirApiOptionsFromFlags([&] {
-                     return ProjectorHealth(fhir_projector, *store);
-                   }));
+  // Every read through it is recorded first in the access log (--access_log).
+  ASSIGN_OR_RETURN(std::unique_ptr<audit::AccessLog> access_log, OpenAccessLogFromFlags(data_dir.string()));
+  FhirApi::Options fhir_api_options = FhirApiOptionsFromFlags([&] {
+    return ProjectorHealth(fhir_projector, *store);
+  });
+  fhir_api_options.access_log = access_log.get();
+  FhirApi fhir_api(fhir_read_model.get(), std::move(fhir_api_options));
   HttpServer http_server(&fhir_api, HttpServerOptionsFromFlags());
   ASSIGN_OR_RETURN(int http_port, http_server.Start());
   RETURN_IF_ERROR(WriteHttpPortFile(http_port));

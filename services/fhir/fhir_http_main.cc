@@ -1,6 +1,7 @@
 #include "carehub/services/fhir_http_main.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -27,6 +28,10 @@ ABSL_FLAG(int, http_max_requests_per_connection, 10000,
           "Requests served on one keep-alive connection before it is closed.");
 ABSL_FLAG(int, http_max_connections, 1024, "Open HTTP connections at most; more are refused.");
 ABSL_FLAG(bool, http_access_log, true, "Log one http.access line per request.");
+ABSL_FLAG(bool, access_log, true,
+          "Record every FHIR read, search, history and $everything (who, which patients) in the "
+          "durable access log <data_dir>/access-log before answering, and serve it as AuditEvent. "
+          "false only for measurements: Swedish patient-data law requires the log.");
 
 namespace carehub::services {
 
@@ -54,6 +59,11 @@ FhirApi::Options FhirApiOptionsFromFlags(std::function<FhirHealth()> health) {
   while (!options.base_url.empty() && options.base_url.back() == '/') options.base_url.pop_back();
   options.health = std::move(health);
   return options;
+}
+
+absl::StatusOr<std::unique_ptr<audit::AccessLog>> OpenAccessLogFromFlags(const std::string& data_dir) {
+  if (!absl::GetFlag(FLAGS_access_log)) return std::unique_ptr<audit::AccessLog>();
+  return audit::AccessLog::Open({.path = (std::filesystem::path(data_dir) / "access-log").string()});
 }
 
 absl::Status WriteHttpPortFile(int port) {

@@ -6,7 +6,8 @@
 //   carehub-fhir --eventstore_address=127.0.0.1:50051 --data_dir=./var/carehub-fhir
 //                --http_address=127.0.0.1:8080
 //
-// Data layout under --data_dir: fhir/ (the read model; remove it to rebuild from the log).
+// Data layout under --data_dir: fhir/ (the read model; remove it to rebuild from the log),
+// access-log/ (who read what; never remove it: it is the record the law asks for).
 // Stops cleanly on SIGTERM or SIGINT (exit code 0): stops accepting HTTP connections, lets
 // requests in flight finish for up to --shutdown_grace, stops the projector, closes the model.
 #include <filesystem>
@@ -58,8 +59,12 @@ absl::Status Run(const ShutdownSignals& signals) {
   FhirProjector projector(store.get(), model.get());
   RETURN_IF_ERROR(projector.Start());
 
-  FhirApi api(model.get(),
-              FhirApiOptionsFromFlags([&] { return ProjectorHealth(projector, *store); }));
+  ASSIGN_OR_RETURN(std::unique_ptr<audit::AccessLog> access_log,
+                   OpenAccessLogFromFlags(absl::GetFlag(FLAGS_data_dir)));
+  FhirApi::Options api_options =
+      FhirApiOptionsFromFlags([&] { return ProjectorHealth(projector, *store); });
+  api_options.access_log = access_log.get();
+  FhirApi api(model.get(), std::move(api_options));
   HttpServer http(&api, HttpServerOptionsFromFlags());
   ASSIGN_OR_RETURN(int port, http.Start());
   RETURN_IF_ERROR(WriteHttpPortFile(port));
@@ -71,7 +76,8 @@ absl::Status Run(const ShutdownSignals& signals) {
   RemoveHttpPortFile();
   projector.Stop();
   return projector.status();
-  // Destroyed in reverse order: the server, the API, the projector, the model, the client.
+  // Destroyed in reverse order: the server, the API, the access log, the projector, the model,
+  // the client.
 }
 
 }  // namespace
