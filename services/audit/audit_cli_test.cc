@@ -24,12 +24,17 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "carehub/audit/audit.h"
+#include "carehub/audit/patient_resolver.h"
 #include "carehub/eventstore/event_store.h"
+#include "carehub/fhir/projection.h"
 #include "carehub/services/testing/server_process.h"
 #include "carehub/services/testing/temp_dir.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "services/fhir/testing/http_client.h"
 #include "tests/region/region.h"
 
 namespace carehub::audit {
@@ -286,6 +291,108 @@ TEST_F(AuditCliTest, RunningHubIsAuditedOverGrpc) {
 
   ASSERT_TRUE((*hub)->Signal(SIGTERM).ok());
   EXPECT_TRUE((*hub)->WaitForExit(absl::Seconds(60)).ok());
+}
+
+// Who read the record: reads through a running carehubd's FHIR API with and without the agent
+// headers, then, with the hub stopped, the access log as a table, as AuditEvent NDJSON, and its
+// hash chain verified.
+TEST_F(AuditCliTest, AccessLogShowsWhoReadTheRecord) {
+  const std::string pnr = region::PatientPersonnummer(2);
+  std::string patient_id;
+  {
+    absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
+        eventstore::EventStore::Open({.path = log_dir(), .read_only = true});
+    ASSERT_TRUE(store.ok()) << store.status();
+    absl::StatusOr<std::string> key = ReadHubKey(dir_.File("hub/care/hub.key"));
+    ASSERT_TRUE(key.ok()) << key.status();
+    absl::StatusOr<std::string> id = NewRegistryResolver(store->get(), *key)->Resolve(pnr);
+    ASSERT_TRUE(id.ok()) << id.status();
+    patient_id = fhir::ResourceId("Patient", *id);  // as FHIR names the patient
+  }
+  const ProcessRun none = Audit({"access-log", "--patient=" + pnr});
+  EXPECT_EQ(none.exit_code, 3) << Show(none);
+  EXPECT_TRUE(absl::StrContains(none.err, "no access log")) << Show(none);
+
+  const std::string port_file = dir_.File("http-port");
+  absl::StatusOr<std::unique_ptr<ServerProcess>> hub = ServerProcess::Start(
+      CAREHUBD_PATH,
+      {"--data_dir=" + data_dir(), "--grpc_address=127.0.0.1:0", "--http_address=127.0.0.1:0",
+       "--municipal_http_address=127.0.0.1:0", "--http_port_file=" + port_file},
+      dir_.File("carehubd-access.log"));
+  ASSERT_TRUE(hub.ok()) << hub.status();
+  absl::StatusOr<int> port = (*hub)->WaitForPortFile(port_file, absl::Seconds(60));
+  ASSERT_TRUE(port.ok()) << port.status() << ReadFileOrEmpty(dir_.File("carehubd-access.log"));
+  {
+    services::testing::TestHttpClient http(*port);
+    // The reads must find the patient: wait until the projector has caught up with the log.
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (http.Send("GET", "/health").status != 200) {
+      ASSERT_LT(absl::Now(), deadline) << "the projector did not catch up";
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    const std::vector<std::pair<std::string, std::string>> clinician = {
+        {"X-Carehub-User", "SE2321000016-U1234"},
+        {"X-Carehub-Organization", "SE2321000016"},
+        {"X-Carehub-Care-Unit", "SE2321000016-E5678"}};
+    EXPECT_EQ(http.Send("GET", "/fhir/Patient/" + patient_id, clinician).status, 200);
+    EXPECT_EQ(http.Send("GET", "/fhir/CarePlan?patient=" + patient_id).status, 200);
+    EXPECT_EQ(http.Send("GET", "/fhir/Patient/" + patient_id + "/$everything",
+                        {{"X-Carehub-User", "SE2120001231-N0042"}, {"X-Carehub-Organization", "SE2120001231"}})
+                  .status,
+              200);
+    // Another patient's read is not this patient's business.
+    http.Send("GET", "/fhir/Patient?_count=1", clinician);
+  }
+  const ProcessRun in_use = Audit({"access-log", "--patient=" + pnr});
+  EXPECT_EQ(in_use.exit_code, 3) << Show(in_use);
+  EXPECT_TRUE(absl::StrContains(in_use.err, "in use")) << Show(in_use);
+  ASSERT_TRUE((*hub)->Signal(SIGTERM).ok());
+  ASSERT_TRUE((*hub)->WaitForExit(absl::Seconds(60)).ok());
+
+  const ProcessRun table = Audit({"access-log", "--patient=" + pnr});
+  ASSERT_EQ(table.exit_code, 0) << Show(table);
+  std::vector<std::string> lines = absl::StrSplit(absl::StripTrailingAsciiWhitespace(table.out), '\n');
+  ASSERT_GE(lines.size(), 5u) << table.out;
+  EXPECT_TRUE(absl::StrContains(lines[0], "care unit")) << table.out;
+  // Oldest first: the clinician's read, the anonymous search, the nurse's $everything.
+  EXPECT_TRUE(absl::StrContains(lines[1], "SE2321000016-U1234")) << table.out;
+  EXPECT_TRUE(absl::StrContains(lines[1], "SE2321000016-E5678")) << table.out;
+  EXPECT_TRUE(absl::StrContains(lines[1], "read Patient 200")) << table.out;
+  EXPECT_TRUE(absl::StrContains(lines[2], "anonymous")) << table.out;
+  EXPECT_TRUE(absl::StrContains(lines[2], "search-type CarePlan 200")) << table.out;
+  EXPECT_TRUE(absl::StrContains(lines[3], "SE2120001231-N0042")) << table.out;
+  EXPECT_TRUE(absl::StrContains(lines[3], "$everything Patient 200")) << table.out;
+  EXPECT_FALSE(absl::StrContains(table.out, pnr)) << "the personnummer in the output";
+
+  const ProcessRun ndjson = Audit({"access-log", "--patient=" + pnr, "--format=ndjson"});
+  ASSERT_EQ(ndjson.exit_code, 0) << Show(ndjson);
+  std::vector<std::string> events = absl::StrSplit(absl::StripTrailingAsciiWhitespace(ndjson.out), '\n');
+  ASSERT_EQ(events.size(), lines.size() - 2) << ndjson.out;  // header and count lines
+  for (const std::string& line : events) {
+    const nlohmann::json ae = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(ae.is_object()) << line;
+    EXPECT_EQ(ae["resourceType"], "AuditEvent");
+    EXPECT_TRUE(absl::StrContains(line, "\"Patient/" + patient_id + "\"")) << line;
+  }
+  EXPECT_EQ(nlohmann::json::parse(events[0])["agent"][0]["who"]["identifier"]["value"], "SE2321000016-U1234");
+
+  const ProcessRun later = Audit({"access-log", "--patient=" + pnr, "--from=2999-01-01T00:00:00Z"});
+  EXPECT_EQ(later.exit_code, 0) << Show(later);
+  EXPECT_TRUE(absl::StrContains(later.out, "0 accesses")) << Show(later);
+
+  const ProcessRun verify = Audit({"verify", "--log=access"});
+  EXPECT_EQ(verify.exit_code, 0) << Show(verify);
+  EXPECT_TRUE(absl::StrContains(verify.out, "verify: OK")) << Show(verify);
+  EXPECT_TRUE(absl::StrContains(verify.out, "events verified: 4")) << Show(verify);
+
+  // Errors: an unknown patient, a bad format or time, a log that is not there over --hub.
+  const ProcessRun unknown = Audit({"access-log", absl::StrCat("--patient=", kTolvan)});
+  EXPECT_EQ(unknown.exit_code, 3) << Show(unknown);
+  EXPECT_TRUE(absl::StrContains(unknown.err, "unknown patient")) << Show(unknown);
+  EXPECT_EQ(Audit({"access-log", "--patient=" + pnr, "--format=xml"}).exit_code, 2);
+  EXPECT_EQ(Audit({"access-log", "--patient=" + pnr, "--from=12"}).exit_code, 2);
+  EXPECT_EQ(Audit({"access-log"}).exit_code, 2);
+  EXPECT_EQ(Audit({"verify", "--log=nope"}).exit_code, 2);
 }
 
 }  // namespace

@@ -7,6 +7,12 @@
 //   carehub-audit --data_dir=var/carehub history --patient=19121212-1212 [--format=json]
 //   carehub-audit --data_dir=var/carehub replay --patient=19121212-1212 --at=2026-03-01T10:00:00Z
 //   carehub-audit --data_dir=var/carehub diff --patient=ID --from=T1 --to=T2
+//   carehub-audit --data_dir=var/carehub access-log --patient=19121212-1212 [--format=ndjson]
+//   carehub-audit --data_dir=var/carehub verify --log=access
+//
+// access-log reads the access log (DIR/access-log) of a stopped hub: who read the patient's
+// record, oldest first, as a table or as FHIR AuditEvent NDJSON (the rendering GET
+// /fhir/AuditEvent serves). On a running hub, search /fhir/AuditEvent?patient=ID instead.
 //
 // Exit codes: 0 success; 1 verification found the log altered; 2 bad usage; 3 any other error
 // (unknown patient, a moment outside the log, a data directory in use, an unreachable hub).
@@ -23,11 +29,15 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "carehub/audit/access_log.h"
 #include "carehub/audit/audit.h"
+#include "carehub/audit/audit_event.h"
 #include "carehub/audit/patient_resolver.h"
 #include "carehub/base/status_macros.h"
 #include "carehub/eventstore/event_store.h"
+#include "carehub/fhir/projection.h"
 #include "carehub/services/eventstore_client.h"
 
 ABSL_FLAG(std::string, hub, "", "gRPC address of a running hub (host:port).");
@@ -38,7 +48,11 @@ ABSL_FLAG(std::string, at, "", "replay: a log position or an RFC 3339 time.");
 ABSL_FLAG(std::string, from, "",
           "verify: a head recorded earlier, POSITION:HASH. diff: the earlier moment.");
 ABSL_FLAG(std::string, to, "", "diff: the later moment (default: now).");
-ABSL_FLAG(std::string, format, "table", "history: table or json (one object per line).");
+ABSL_FLAG(std::string, format, "table",
+          "history: table or json (one object per line). access-log: table or ndjson (one FHIR "
+          "AuditEvent per line).");
+ABSL_FLAG(std::string, log, "care",
+          "verify: which log, care (DIR/eventstore) or access (DIR/access-log, --data_dir only).");
 
 namespace carehub::audit {
 namespace {
@@ -87,13 +101,42 @@ absl::StatusOr<Hub> OpenHub() {
   return out;
 }
 
+// The access log of --data_dir, read-only. Unavailable while a hub has it open.
+absl::StatusOr<std::unique_ptr<AccessLog>> OpenAccessLog() {
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (data_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "the access log is read from --data_dir; on a running hub, search /fhir/AuditEvent instead");
+  }
+  const std::filesystem::path dir = std::filesystem::path(data_dir) / "access-log";
+  std::error_code error;
+  if (!std::filesystem::is_directory(dir, error)) {
+    return absl::NotFoundError(absl::StrCat("no access log at ", dir.string(),
+                                            " (the hub ran with --access_log=false, or never served a read)"));
+  }
+  absl::StatusOr<std::unique_ptr<AccessLog>> log = AccessLog::Open({.path = dir.string(), .read_only = true});
+  if (absl::IsUnavailable(log.status())) {
+    return absl::UnavailableError(absl::StrCat("the access log at ", dir.string(), " is in use by a running hub (",
+                                               log.status().message(), ")"));
+  }
+  return log;
+}
+
 absl::StatusOr<int> Verify(Hub& hub) {
+  const std::string which = absl::GetFlag(FLAGS_log);
+  if (which != "care" && which != "access") return absl::InvalidArgumentError("--log is care or access");
+  std::unique_ptr<AccessLog> access_log;
+  eventstore::EventStore* store = hub.store.get();
+  if (which == "access") {
+    ASSIGN_OR_RETURN(access_log, OpenAccessLog());
+    store = &access_log->store();
+  }
   std::optional<eventstore::LogHead> from;
   if (!absl::GetFlag(FLAGS_from).empty()) {
     ASSIGN_OR_RETURN(from, ParseLogHead(absl::GetFlag(FLAGS_from)));
   }
   const absl::Time start = absl::Now();
-  ASSIGN_OR_RETURN(eventstore::VerifyResult result, hub.store->Verify(from));
+  ASSIGN_OR_RETURN(eventstore::VerifyResult result, store->Verify(from));
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   if (!result.ok) {
     std::printf("verify: FAILED at position %s: %s\n",
@@ -171,10 +214,69 @@ absl::StatusOr<int> Diff(Hub& hub) {
   return kOk;
 }
 
+// An access-log time bound: an RFC 3339 time (positions belong to the care log, not this one).
+absl::StatusOr<absl::Time> TimeFlag(const std::string& name, const std::string& value, absl::Time unset) {
+  if (value.empty()) return unset;
+  absl::StatusOr<Moment> moment = ParseMoment(value);
+  if (!moment.ok() || moment->position.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, " is an RFC 3339 time, e.g. 2026-03-01T10:00:00Z"));
+  }
+  return moment->time;
+}
+
+std::string AccessTableRow(const AccessEntry& e) {
+  auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
+  std::string what = absl::StrCat(e.interaction == "operation" ? absl::StrCat("$", e.operation) : e.interaction,
+                                  " ", e.resource_type, " ", e.status);
+  std::vector<std::string> resources;
+  for (const AccessedResource& r : e.resources) {
+    if (resources.size() == 3) {
+      resources.push_back(absl::StrCat("+", e.resources.size() - 3, " more"));
+      break;
+    }
+    resources.push_back(absl::StrCat(r.type, "/", r.id, r.version != 0 ? absl::StrCat("/_history/", r.version) : ""));
+  }
+  return absl::StrFormat("%-27s  %-24s  %-24s  %-24s  %s%s%s\n", FormatInstant(e.recorded),
+                         e.agent.anonymous() ? "anonymous" : or_dash(e.agent.user_hsa_id),
+                         or_dash(e.agent.organization_hsa_id), or_dash(e.agent.care_unit_hsa_id), what,
+                         resources.empty() ? "" : ": ", absl::StrJoin(resources, ", "));
+}
+
+absl::StatusOr<int> AccessLogCommand(Hub& hub) {
+  const std::string format = absl::GetFlag(FLAGS_format);
+  if (format != "table" && format != "ndjson") return absl::InvalidArgumentError("--format is table or ndjson");
+  ASSIGN_OR_RETURN(absl::Time from, TimeFlag("from", absl::GetFlag(FLAGS_from), absl::InfinitePast()));
+  ASSIGN_OR_RETURN(absl::Time to, TimeFlag("to", absl::GetFlag(FLAGS_to), absl::InfiniteFuture()));
+  if (to <= from) return absl::InvalidArgumentError("--to must be later than --from");
+  ASSIGN_OR_RETURN(std::string patient_id, Patient(hub));
+  ASSIGN_OR_RETURN(std::unique_ptr<AccessLog> log, OpenAccessLog());
+  // The access log names patients as the responses did: by their FHIR Patient id. Newest first
+  // from the log; the auditor reads oldest first. --to is inclusive here.
+  std::vector<AccessEntry> entries;
+  AccessQuery query{.patient = fhir::ResourceId("Patient", patient_id), .from = from, .to = to + absl::Microseconds(1), .limit = 1000};
+  for (;;) {
+    ASSIGN_OR_RETURN(AccessPage page, log->Find(query));
+    for (AccessEntry& e : page.entries) entries.push_back(std::move(e));
+    if (!page.next_before.has_value()) break;
+    query.before = page.next_before;
+  }
+  std::string out;
+  if (format == "table") {
+    absl::StrAppend(&out, absl::StrFormat("%-27s  %-24s  %-24s  %-24s  %s\n", "when (UTC)", "user", "organisation",
+                                          "care unit", "what"));
+  }
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    absl::StrAppend(&out, format == "table" ? AccessTableRow(*it) : AuditEventJson(*it) + "\n");
+  }
+  if (format == "table") absl::StrAppend(&out, entries.size(), " accesses\n");
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return kOk;
+}
+
 int Run(const std::vector<char*>& args) {
   if (args.size() != 2) {
     std::fprintf(stderr, "usage: carehub-audit (--hub=HOST:PORT | --data_dir=DIR) "
-                         "verify|history|replay|diff [flags]; see --help\n");
+                         "verify|history|replay|diff|access-log [flags]; see --help\n");
     return kUsage;
   }
   const std::string command = args[1];
@@ -183,8 +285,10 @@ int Run(const std::vector<char*>& args) {
   if (command == "history") run = History;
   if (command == "replay") run = Replay;
   if (command == "diff") run = Diff;
+  if (command == "access-log") run = AccessLogCommand;
   if (run == nullptr) {
-    std::fprintf(stderr, "carehub-audit: unknown command \"%s\" (verify, history, replay, diff)\n",
+    std::fprintf(stderr,
+                 "carehub-audit: unknown command \"%s\" (verify, history, replay, diff, access-log)\n",
                  command.c_str());
     return kUsage;
   }
@@ -204,10 +308,11 @@ int Run(const std::vector<char*>& args) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "carehub-audit (--hub=HOST:PORT | --data_dir=DIR) COMMAND [flags]\n"
-      "  verify [--from=POSITION:HASH]   recompute the hash chain; print the head\n"
+      "  verify [--from=POSITION:HASH] [--log=care|access]   recompute the hash chain; print the head\n"
       "  history --patient=P [--format=table|json]\n"
       "  replay --patient=P --at=TIME|POSITION   the patient's FHIR resources then, as a Bundle\n"
       "  diff --patient=P --from=T1 [--to=T2]     what changed in plan, team and goals\n"
+      "  access-log --patient=P [--from=T1] [--to=T2] [--format=table|ndjson]   who read the record\n"
       "Exit codes: 0 ok, 1 log altered, 2 bad usage, 3 other errors.");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   return carehub::audit::Run(args);

@@ -94,7 +94,7 @@ const fhir::ResourceSearchDef& AuditEventSearchDefinition() {
             .type = fhir::SearchParamType::kReference,
             .definition = "http://hl7.org/fhir/SearchParameter/AuditEvent-patient",
             .expression = "AuditEvent.entity.what.where(resolve() is Patient)",
-            .documentation = "Accesses whose response held this patient's data: an internal patient id or "
+            .documentation = "Accesses whose response held this patient's data: a Patient id or "
                              "Patient/<id>.",
             .targets = {"Patient"}},
            {.name = "agent",

@@ -7,7 +7,7 @@
 //   ASSIGN_OR_RETURN(audit::AccessPage page, access_log->Find(search.query));
 //
 // Parameters:
-//   patient  an internal patient id, or Patient/<id>
+//   patient  a FHIR Patient id, or Patient/<id>
 //   agent    an HSA-id of the user, the care unit or the organisation, optionally with its system
 //            (urn:oid:1.2.752.29.4.19|<HSA-id>); "anonymous" for requests without agent headers
 //   date     AuditEvent.recorded, with the prefixes eq (default), ge, gt, le, lt; repeatable, all

@@ -4,7 +4,9 @@
 // patient may ask which care units have read their data. Each FHIR read, vread, history, search
 // and $everything becomes one AccessEntry: who asked (user, organisation and care-unit HSA-ids,
 // or anonymous), when, the interaction, the patients (internal ids, never national identifiers)
-// and the resources the response contained, and the HTTP status.
+// and the resources the response contained, and the HTTP status. Patients are named as the
+// responses name them: by FHIR Patient id (fhir::ResourceId("Patient", internal id), a
+// pseudonym of the internal id).
 //
 // The log is a second eventstore::EventStore (its own RocksDB directory, `<data_dir>/access-log`):
 // the same single writer, group commit, SHA-256 chain and verification as the care log. Every
@@ -81,7 +83,7 @@ struct AccessEntry {
   std::string operation;
   std::string resource_type;  // the type the request addressed
   int status = 0;             // the HTTP status answered
-  std::vector<std::string> patients;  // internal patient ids, sorted, unique
+  std::vector<std::string> patients;  // FHIR Patient ids, sorted, unique
   std::vector<AccessedResource> resources;
 
   friend bool operator==(const AccessEntry&, const AccessEntry&) = default;
@@ -89,7 +91,7 @@ struct AccessEntry {
 
 // Lookups, newest first. Every set criterion must hold.
 struct AccessQuery {
-  std::optional<std::string> patient;  // an internal patient id
+  std::optional<std::string> patient;  // a FHIR Patient id
   std::optional<std::string> agent;    // an HSA-id: the user, the organisation or the care unit
   absl::Time from = absl::InfinitePast();  // recorded at or after
   absl::Time to = absl::InfiniteFuture();  // recorded before
