@@ -132,9 +132,13 @@ void PatientsReferencedBy(std::string_view resource_type, std::string_view id, s
 }
 
 absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(const AccessLogOptions& options) {
+  // One index key per patient: a search page of _count=1000 with its includes can name
+  // thousands, and a read that cannot be logged is not served.
+  eventstore::Limits limits;
+  limits.max_index_keys = kMaxIndexKeys;
   ASSIGN_OR_RETURN(std::unique_ptr<eventstore::EventStore> store,
                    eventstore::EventStore::Open(
-                       {.path = options.path, .clock = options.clock,
+                       {.path = options.path, .clock = options.clock, .limits = limits,
                         // Lookups go through the index; a small cache and ring suit a log that is
                         // written far more than it is read.
                         .recent_events_capacity = 1024, .block_cache_bytes = 32u << 20,

@@ -133,6 +133,13 @@ TEST_F(AccessLogTest, FindsByPatientAgentAndTimeNewestFirstWithPaging) {
   EXPECT_EQ(log_->Find({.limit = 0}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(AccessLogTest, AnEntryMayNameThousandsOfPatients) {
+  std::vector<std::string> patients;
+  for (int i = 0; i < 3000; ++i) patients.push_back(absl::StrCat("p", i));
+  const uint64_t position = Record(Entry({kUser, kOrg, kUnit}, patients, "search-type"));
+  EXPECT_EQ(Positions({.patient = "p2999"}), (std::vector<uint64_t>{position}));
+}
+
 TEST_F(AccessLogTest, HashChainVerifiesAndATamperedEntryIsFound) {
   for (int i = 0; i < 5; ++i) Record(Entry({kUser, kOrg, kUnit}, {absl::StrCat("p", i)}));
   absl::StatusOr<eventstore::VerifyResult> ok = log_->store().Verify(std::nullopt);

@@ -52,6 +52,8 @@ namespace carehub::audit {
 
 inline constexpr char kAccessEventType[] = "carehub.audit.v1.RecordAccessed";
 inline constexpr char kAccessStream[] = "access-log";
+// Index keys one entry may carry (its patients and agents); Open() raises the store's limit to it.
+inline constexpr size_t kMaxIndexKeys = 1u << 16;
 
 // Who asked. All empty: anonymous (no identifying headers were sent).
 struct AccessAgent {
