@@ -3,7 +3,10 @@
 // the reads (the HTTP stack's own ceiling on this machine). Prints one table.
 //
 //   node fhir_bench.mjs BASE_URL CEILING_BINARY [--duration 10] [--connections 64]
-//       [--search_connections 8]
+//       [--search_connections 8] [--rows all|read]
+// Every FHIR request names its agent (X-Carehub-User/-Organization/-Care-Unit), as a client of a
+// hub that records its reads in the access log does. --rows read measures the reads alone (no
+// ceiling, search or history): fhir_bench.sh uses it for the run with the access log off.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,9 +26,16 @@ const flag = (name, fallback) => {
 const duration = flag('duration', 10);
 const connections = flag('connections', 64);
 const searchConnections = flag('search_connections', 8);
+const rowsIndex = process.argv.indexOf('--rows');
+const readsOnly = rowsIndex > 0 && process.argv[rowsIndex + 1] === 'read';
+const agent = {
+  'X-Carehub-User': 'SE2321000016-U1234',
+  'X-Carehub-Organization': 'SE2321000016',
+  'X-Carehub-Care-Unit': 'SE2321000016-E5678',
+};
 
 async function json(url) {
-  const r = await fetch(url);
+  const r = await fetch(url, { headers: agent });
   if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
   return r.json();
 }
@@ -49,6 +59,7 @@ function load(name, origin, paths, conns) {
       url: origin,
       connections: conns,
       duration,
+      headers: agent,
       requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length] }) }],
     }, (err, result) => (err ? reject(err) : resolve({ name, conns, result })));
   });
@@ -71,22 +82,26 @@ const readPaths = plans.map((p) => `${basePath}/CarePlan/${p.id}`);
 const searchPaths = plans.map((p) => `${basePath}/CarePlan?${p.subject.reference.replace('Patient/', 'patient=')}&_include=CarePlan:care-team`);
 const historyPaths = plans.map((p) => `${basePath}/CarePlan/${p.id}/_history`);
 let bytes = 0;
-for (const p of readPaths.slice(0, 200)) bytes += (await (await fetch(origin + p)).arrayBuffer()).byteLength;
+for (const p of readPaths.slice(0, 200)) {
+  bytes += (await (await fetch(origin + p, { headers: agent })).arrayBuffer()).byteLength;
+}
 const readBytes = Math.round(bytes / Math.min(200, readPaths.length));
 
-const ceiling = await startCeiling(readBytes);
+const ceiling = readsOnly ? null : await startCeiling(readBytes);
 const runs = [];
 try {
   await load('warm-up', origin, readPaths, connections);
-  runs.push(await load(`trivial Beast handler (${readBytes} B body)`, ceiling.origin, ['/x'], connections));
+  if (ceiling) runs.push(await load(`trivial Beast handler (${readBytes} B body)`, ceiling.origin, ['/x'], connections));
   runs.push(await load('read CarePlan by id', origin, readPaths, connections));
-  runs.push(await load('search CarePlan?patient=&_include=CarePlan:care-team', origin, searchPaths, searchConnections));
-  runs.push(await load('history of a CarePlan', origin, historyPaths, searchConnections));
+  if (!readsOnly) {
+    runs.push(await load('search CarePlan?patient=&_include=CarePlan:care-team', origin, searchPaths, searchConnections));
+    runs.push(await load('history of a CarePlan', origin, historyPaths, searchConnections));
+  }
 } finally {
-  ceiling.child.kill('SIGTERM');
+  if (ceiling) ceiling.child.kill('SIGTERM');
 }
 
-const ceilingRate = runs[0].result.requests.average;
+const ceilingRate = ceiling ? runs[0].result.requests.average : NaN;
 console.log(`\nFHIR API benchmark: ${plans.length} CarePlans sampled, ${duration} s per row, ` +
   `${os.cpus().length} cores, autocannon 8.0.0 on the same machine\n`);
 console.log('| what | connections | req/s | p50 ms | p99 ms | non-2xx | errors | vs ceiling |');
