@@ -1,9 +1,12 @@
 #include "carehub/care/care_commands.h"
 
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <set>
 #include <utility>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "carehub/base/log.h"
@@ -73,7 +76,11 @@ CareCommands::CareCommands(es::EventStore* store, CareCommandsOptions options,
           store, options_.hub_key, options_.ids, &options_.parser, &calendar_, clock_)),
       states_(std::make_unique<internal::StateCache>(options_.state_cache_patients)) {}
 
-CareCommands::~CareCommands() = default;
+CareCommands::~CareCommands() {
+  absl::MutexLock lock(&runs_mu_);
+  runs_mu_.Await(absl::Condition(
+      +[](int* n) { return *n == 0; }, &runs_in_flight_));
+}
 
 absl::Status CareCommands::LoadState(const std::string& stream_id, PatientState& state) {
   uint64_t from = state.version().has_value() ? *state.version() + 1 : 0;
@@ -116,11 +123,29 @@ absl::StatusOr<std::string> CareCommands::ResolveCommandPatient(v1::CommandReque
   return patient_id;
 }
 
-absl::StatusOr<v1::CommandResponse> CareCommands::Execute(const v1::CommandRequest& request) {
-  RETURN_IF_ERROR(internal::ValidateEnvelope(request));
-  v1::CommandRequest command = request;
+// One command on its way through decide-and-append. Shared by the append's callback and, after a
+// conflict, by the rescheduled attempt; only one of them touches it at a time.
+struct CareCommands::Run {
+  v1::CommandRequest command;
+  std::string patient_id;
+  std::string stream_id;
+  std::string key;  // the command's idempotency key in the patient's state
   bool created = false;
-  ASSIGN_OR_RETURN(std::string patient_id, ResolveCommandPatient(command, &created));
+  // The patient's state folded by an earlier command, caught up by each attempt; it stays a fold
+  // of a prefix of the stream, so it goes back into the cache at the end unless a fold failed.
+  std::unique_ptr<PatientState> state;
+  int attempts = 0;
+  Scheduler reschedule;
+  ExecuteCallback done;
+};
+
+absl::StatusOr<std::unique_ptr<CareCommands::Run>> CareCommands::Prepare(
+    const v1::CommandRequest& request) {
+  RETURN_IF_ERROR(internal::ValidateEnvelope(request));
+  auto run = std::make_unique<Run>();
+  run->command = request;
+  v1::CommandRequest& command = run->command;
+  ASSIGN_OR_RETURN(run->patient_id, ResolveCommandPatient(command, &run->created));
   if (command.has_link_identifier()) {
     v1::LinkIdentifier* link = command.mutable_link_identifier();
     ASSIGN_OR_RETURN(*link->mutable_identifier(),
@@ -130,68 +155,140 @@ absl::StatusOr<v1::CommandResponse> CareCommands::Execute(const v1::CommandReque
                        registry_->Normalize(link->supersedes(), "link_identifier.supersedes"));
       ASSIGN_OR_RETURN(internal::PatientRegistry::Resolution old,
                        registry_->Resolve(link->supersedes(), false));
-      if (old.patient_id != patient_id) {
+      if (old.patient_id != run->patient_id) {
         return absl::FailedPreconditionError(
             "link_identifier.supersedes: denotes another patient");
       }
     }
   }
-  ASSIGN_OR_RETURN(v1::CommandResponse response, DecideAndAppend(command, patient_id));
-  response.set_patient_created(created);
-  return response;
+  run->stream_id = internal::PatientStreamId(run->patient_id);
+  run->key = internal::CommandKey(command.source().system(), command.command_id());
+  return run;
 }
 
-absl::StatusOr<v1::CommandResponse> CareCommands::DecideAndAppend(
-    const v1::CommandRequest& command, const std::string& patient_id) {
-  const std::string stream_id = internal::PatientStreamId(patient_id);
-  const std::string key = internal::CommandKey(command.source().system(), command.command_id());
-  absl::Status last = absl::OkStatus();
-  // The patient's state folded by an earlier command, caught up below; whatever happens next it
-  // stays a fold of a prefix of the stream, so it goes back into the cache on every return
-  // except a failed fold.
-  std::unique_ptr<PatientState> cached = states_->Take(stream_id);
-  if (cached == nullptr) cached = std::make_unique<PatientState>(&calendar_);
-  PatientState& state = *cached;
-  absl::Cleanup put_back = [&] { states_->Put(stream_id, std::move(cached)); };
-  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
-    if (absl::Status loaded = LoadState(stream_id, state); !loaded.ok()) {
-      std::move(put_back).Cancel();
-      return loaded;
+absl::StatusOr<v1::CommandResponse> CareCommands::Execute(const v1::CommandRequest& request) {
+  // The asynchronous path; its retries come back to this thread through `mailbox`, which is
+  // shared because the last callback may still be unwinding when this call returns.
+  struct Mailbox {
+    absl::Mutex mu;
+    std::deque<std::function<void()>> tasks ABSL_GUARDED_BY(mu);
+    std::optional<absl::StatusOr<v1::CommandResponse>> result ABSL_GUARDED_BY(mu);
+  };
+  auto mailbox = std::make_shared<Mailbox>();
+  ExecuteAsync(
+      request,
+      [mailbox](std::function<void()> task) {
+        absl::MutexLock lock(&mailbox->mu);
+        mailbox->tasks.push_back(std::move(task));
+        return true;
+      },
+      [mailbox](absl::StatusOr<v1::CommandResponse> result) {
+        absl::MutexLock lock(&mailbox->mu);
+        mailbox->result = std::move(result);
+      });
+  for (;;) {
+    std::function<void()> task;
+    {
+      absl::MutexLock lock(&mailbox->mu);
+      mailbox->mu.Await(absl::Condition(
+          +[](Mailbox* m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(m->mu) {
+            return m->result.has_value() || !m->tasks.empty();
+          },
+          mailbox.get()));
+      if (mailbox->result.has_value()) return *std::move(mailbox->result);
+      task = std::move(mailbox->tasks.front());
+      mailbox->tasks.pop_front();
     }
-    if (const internal::CommandRecord* done = state.FindCommand(key)) {
-      return ResponseFor(patient_id, stream_id, *done, /*replayed=*/true);
-    }
-    ASSIGN_OR_RETURN(std::vector<v1::CareEvent> events,
-                     internal::Decide(state, command, patient_id, clock_->Now()));
-    if (command.has_link_identifier()) {
-      // The registry first: if the identifier denotes another patient, nothing is appended.
-      v1::CareEvent registry_copy = events.front();
-      registry_copy.set_event_id(absl::StrCat(registry_copy.event_id(), "-registry"));
-      RETURN_IF_ERROR(registry_->Link(registry_copy).status());
-    }
-    std::vector<es::ProposedEvent> proposed;
-    for (const v1::CareEvent& event : events) proposed.push_back(internal::ToProposed(event));
-    const es::ExpectedVersion expected = state.version().has_value()
-                                             ? es::ExpectedVersion::Exact(*state.version())
-                                             : es::ExpectedVersion::NoStream();
-    absl::StatusOr<es::AppendResult> appended =
-        store_->Append(stream_id, expected, std::move(proposed));
-    if (appended.ok()) {
-      internal::CommandRecord record{.first_version = appended->first_version,
-                                     .last_version = appended->last_version,
-                                     .first_position = appended->first_position,
-                                     .last_position = appended->last_position};
-      for (const v1::CareEvent& event : events) record.event_ids.push_back(event.event_id());
-      return ResponseFor(patient_id, stream_id, record, appended->idempotent_replay);
-    }
-    if (!IsRetryable(appended.status())) return appended.status();
-    last = appended.status();
+    task();
   }
-  LOG_WARNING("care.command.contention")
-      .Kv("stream", stream_id)
-      .Kv("attempts", options_.max_attempts);
-  return absl::UnavailableError(
-      absl::StrCat("the patient's record kept changing; retry (", last.message(), ")"));
+}
+
+void CareCommands::ExecuteAsync(const v1::CommandRequest& request, Scheduler reschedule,
+                                ExecuteCallback done) {
+  absl::StatusOr<std::unique_ptr<Run>> prepared = Prepare(request);
+  if (!prepared.ok()) return done(prepared.status());
+  std::shared_ptr<Run> run = *std::move(prepared);
+  run->reschedule = std::move(reschedule);
+  run->done = std::move(done);
+  run->state = states_->Take(run->stream_id);
+  if (run->state == nullptr) run->state = std::make_unique<PatientState>(&calendar_);
+  {
+    absl::MutexLock lock(&runs_mu_);
+    ++runs_in_flight_;
+  }
+  Attempt(std::move(run));
+}
+
+void CareCommands::Attempt(std::shared_ptr<Run> run) {
+  PatientState& state = *run->state;
+  if (absl::Status loaded = LoadState(run->stream_id, state); !loaded.ok()) {
+    run->state.reset();  // a partial fold must not be cached
+    return Finish(*run, loaded);
+  }
+  if (const internal::CommandRecord* done = state.FindCommand(run->key)) {
+    return Finish(*run, ResponseFor(run->patient_id, run->stream_id, *done, /*replayed=*/true));
+  }
+  absl::StatusOr<std::vector<v1::CareEvent>> events =
+      internal::Decide(state, run->command, run->patient_id, clock_->Now());
+  if (!events.ok()) return Finish(*run, events.status());
+  if (run->command.has_link_identifier()) {
+    // The registry first: if the identifier denotes another patient, nothing is appended.
+    v1::CareEvent registry_copy = events->front();
+    registry_copy.set_event_id(absl::StrCat(registry_copy.event_id(), "-registry"));
+    if (absl::Status linked = registry_->Link(registry_copy).status(); !linked.ok()) {
+      return Finish(*run, linked);
+    }
+  }
+  std::vector<es::ProposedEvent> proposed;
+  std::vector<std::string> event_ids;
+  for (const v1::CareEvent& event : *events) {
+    proposed.push_back(internal::ToProposed(event));
+    event_ids.push_back(event.event_id());
+  }
+  const es::ExpectedVersion expected = state.version().has_value()
+                                           ? es::ExpectedVersion::Exact(*state.version())
+                                           : es::ExpectedVersion::NoStream();
+  const std::string stream_id = run->stream_id;
+  store_->AppendAsync(
+      stream_id, expected, std::move(proposed),
+      [this, run = std::move(run),
+       event_ids = std::move(event_ids)](absl::StatusOr<es::AppendResult> appended) mutable {
+        if (appended.ok()) {
+          const internal::CommandRecord record{.event_ids = std::move(event_ids),
+                                               .first_version = appended->first_version,
+                                               .last_version = appended->last_version,
+                                               .first_position = appended->first_position,
+                                               .last_position = appended->last_position};
+          return Finish(*run, ResponseFor(run->patient_id, run->stream_id, record,
+                                          appended->idempotent_replay));
+        }
+        if (!IsRetryable(appended.status())) return Finish(*run, appended.status());
+        if (++run->attempts >= options_.max_attempts) {
+          LOG_WARNING("care.command.contention")
+              .Kv("stream", run->stream_id)
+              .Kv("attempts", run->attempts);
+          return Finish(*run, absl::UnavailableError(absl::StrCat(
+                                  "the patient's record kept changing; retry (",
+                                  appended.status().message(), ")")));
+        }
+        // Another command for this patient got there first: decide again off this thread.
+        Run& retried = *run;
+        if (!retried.reschedule([this, run] { Attempt(run); })) {
+          Finish(retried, absl::UnavailableError("the care service is shutting down"));
+        }
+      });
+}
+
+void CareCommands::Finish(Run& run, absl::StatusOr<v1::CommandResponse> result) {
+  if (run.state != nullptr) states_->Put(run.stream_id, std::move(run.state));
+  if (result.ok()) result->set_patient_created(run.created);
+  {
+    // Destroyed before the count drops: whatever the callback holds must not outlive this.
+    ExecuteCallback done = std::move(run.done);
+    done(std::move(result));
+  }
+  absl::MutexLock lock(&runs_mu_);
+  --runs_in_flight_;
 }
 
 absl::StatusOr<v1::ResolvePatientResponse> CareCommands::ResolvePatient(

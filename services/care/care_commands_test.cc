@@ -1,17 +1,23 @@
 #include "carehub/care/care_commands.h"
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/barrier.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "carehub/care/hub_key.h"
+#include "carehub/services/common/executor.h"
 #include "carehub/services/testing/temp_dir.h"
 #include "gtest/gtest.h"
 #include "services/care/internal/decide.h"
@@ -35,6 +41,75 @@ v1::PatientIdentifier Personnummer(const std::string& value) {
   id.set_value(value);
   return id;
 }
+
+// Forwards to a real store, but holds asynchronous appends while held, so that a test can have
+// several commands decided against the same version before any of them lands.
+class GatedStore final : public es::EventStore {
+ public:
+  explicit GatedStore(es::EventStore* store) : store_(store) {}
+
+  void Hold() {
+    absl::MutexLock lock(&mu_);
+    held_ = true;
+  }
+  // Lets the held appends through, in order, and those that follow.
+  void Release() {
+    std::vector<std::function<void()>> held;
+    {
+      absl::MutexLock lock(&mu_);
+      held_ = false;
+      held.swap(pending_);
+    }
+    for (std::function<void()>& append : held) append();
+  }
+  size_t pending() {
+    absl::MutexLock lock(&mu_);
+    return pending_.size();
+  }
+
+  absl::StatusOr<es::AppendResult> Append(std::string_view stream_id, es::ExpectedVersion expected,
+                                          std::vector<es::ProposedEvent> events) override {
+    return store_->Append(stream_id, expected, std::move(events));
+  }
+  void AppendAsync(std::string_view stream_id, es::ExpectedVersion expected,
+                   std::vector<es::ProposedEvent> events, AppendCallback done) override {
+    auto append = [this, stream = std::string(stream_id), expected,
+                   events = std::move(events), done = std::move(done)]() mutable {
+      store_->AppendAsync(stream, expected, std::move(events), std::move(done));
+    };
+    {
+      absl::MutexLock lock(&mu_);
+      if (held_) {
+        pending_.push_back(std::move(append));
+        return;
+      }
+    }
+    append();
+  }
+  absl::StatusOr<std::vector<es::RecordedEvent>> ReadStream(
+      const es::ReadStreamRequest& request) override {
+    return store_->ReadStream(request);
+  }
+  absl::StatusOr<es::ReadAllResult> ReadAll(const es::ReadAllRequest& request) override {
+    return store_->ReadAll(request);
+  }
+  absl::StatusOr<uint64_t> StreamVersion(std::string_view stream_id) override {
+    return store_->StreamVersion(stream_id);
+  }
+  es::LogHead Head() override { return store_->Head(); }
+  absl::StatusOr<es::VerifyResult> Verify(std::optional<es::LogHead> from) override {
+    return store_->Verify(from);
+  }
+  std::unique_ptr<es::Subscription> Subscribe(const es::SubscribeOptions& options) override {
+    return store_->Subscribe(options);
+  }
+
+ private:
+  es::EventStore* const store_;
+  absl::Mutex mu_;
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::function<void()>> pending_ ABSL_GUARDED_BY(mu_);
+};
 
 class CareCommandsTest : public ::testing::Test {
  protected:
@@ -151,6 +226,84 @@ TEST_F(CareCommandsTest, ConcurrentCommandsOnOnePatientAllLandAfterConflicts) {
   for (std::thread& thread : threads) thread.join();
   std::sort(versions.begin(), versions.end());
   for (int i = 0; i < kThreads; ++i) EXPECT_EQ(versions[i], versions[0] + i);
+}
+
+// The asynchronous path over a store whose appends the test holds back.
+class CareCommandsAsyncTest : public CareCommandsTest {
+ protected:
+  void SetUp() override {
+    CareCommandsTest::SetUp();
+    gated_ = std::make_unique<GatedStore>(store_.get());
+    absl::StatusOr<std::string> key = LoadOrCreateHubKey(dir_.File("hub.key"));
+    ASSERT_TRUE(key.ok()) << key.status();
+    absl::StatusOr<std::unique_ptr<CareCommands>> care = CareCommands::Create(
+        gated_.get(), {.clock = &clock_, .ids = ids_.get(), .hub_key = *key});
+    ASSERT_TRUE(care.ok()) << care.status();
+    care_ = *std::move(care);
+    v1::CommandRequest enrol = Command("e1", Personnummer(kTolvan));
+    enrol.mutable_patient_enrolled()->set_target_group(v1::TARGET_GROUP_AT_RISK);
+    ASSERT_TRUE(care_->Execute(enrol).ok());
+  }
+
+  // Starts `n` goal commands for Tolvan, all decided against the same version while the gate
+  // holds their appends, then lets them through; returns each command's result.
+  std::vector<absl::StatusOr<v1::CommandResponse>> RaceGoals(int n,
+                                                              CareCommands::Scheduler reschedule) {
+    absl::Mutex mu;
+    std::vector<absl::StatusOr<v1::CommandResponse>> results;
+    absl::BlockingCounter finished(n);
+    gated_->Hold();
+    for (int i = 0; i < n; ++i) {
+      v1::CommandRequest goal = Command(absl::StrCat("g", i), Personnummer(kTolvan));
+      goal.mutable_goal_set()->set_goal_id(absl::StrCat("goal-", i));
+      care_->ExecuteAsync(goal, reschedule, [&](absl::StatusOr<v1::CommandResponse> result) {
+        {
+          absl::MutexLock lock(&mu);
+          results.push_back(std::move(result));
+        }
+        finished.DecrementCount();
+      });
+    }
+    EXPECT_EQ(gated_->pending(), static_cast<size_t>(n));
+    gated_->Release();
+    finished.Wait();
+    return results;
+  }
+
+  std::unique_ptr<GatedStore> gated_;
+};
+
+TEST_F(CareCommandsAsyncTest, ConflictingCommandsAreDecidedAgainThroughTheScheduler) {
+  constexpr int kCommands = 6;
+  services::Executor executor(2);
+  std::atomic<int> rescheduled = 0;
+  const std::vector<absl::StatusOr<v1::CommandResponse>> results =
+      RaceGoals(kCommands, [&](std::function<void()> task) {
+        ++rescheduled;
+        return executor.Schedule(std::move(task));
+      });
+  // All but the first conflict at least once.
+  EXPECT_GE(rescheduled.load(), kCommands - 1);
+  std::vector<uint64_t> versions;
+  for (const absl::StatusOr<v1::CommandResponse>& result : results) {
+    ASSERT_TRUE(result.ok()) << result.status();
+    versions.push_back(result->first_version());
+  }
+  std::sort(versions.begin(), versions.end());
+  for (int i = 0; i < kCommands; ++i) EXPECT_EQ(versions[i], versions[0] + i);
+}
+
+TEST_F(CareCommandsAsyncTest, ConflictWithNoSchedulerLeftEndsUnavailableAndAppendsNothing) {
+  const size_t before = All().size();
+  const std::vector<absl::StatusOr<v1::CommandResponse>> results =
+      RaceGoals(2, [](std::function<void()>) { return false; });  // shutting down
+  ASSERT_EQ(results.size(), 2u);
+  // One lands; the other cannot be decided again.
+  EXPECT_EQ(absl::c_count_if(results, [](const auto& r) { return r.ok(); }), 1);
+  EXPECT_EQ(absl::c_count_if(results,
+                             [](const auto& r) { return absl::IsUnavailable(r.status()); }),
+            1);
+  EXPECT_EQ(All().size(), before + 1);
 }
 
 TEST_F(CareCommandsTest, RejectedCommandAppendsNothing) {

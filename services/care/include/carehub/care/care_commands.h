@@ -13,6 +13,13 @@
 // decides again, up to `max_attempts` times, then returns Unavailable. A command already in the
 // stream (same source.system and command_id) returns its original result with `replayed` set.
 //
+// ExecuteAsync: the same, without parking a thread on the append's fsync. It decides on the
+// calling thread, appends with EventStore::AppendAsync and runs `done` exactly once: on the
+// calling thread if the command fails before its append, otherwise on the event store's
+// completion thread. A version conflict is decided again in a task handed to `reschedule`,
+// which must run it on a thread that may block (an executor); if `reschedule` returns false the
+// command ends Unavailable. Execute is ExecuteAsync with its retries run on the caller's thread.
+//
 // CheckDeadlines: keeps an index of patients with open Lag (2017:612) tasks, brought up to date
 // from the log on each call (so it sees appends by other care-service instances too), and appends
 // DeadlineBreached for each task due at or before `now`. Each breach's event id is derived from
@@ -23,6 +30,7 @@
 #define CAREHUB_CARE_CARE_COMMANDS_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -74,7 +82,11 @@ class CareCommands {
                                                               CareCommandsOptions options);
   ~CareCommands();
 
+  using ExecuteCallback = std::function<void(absl::StatusOr<v1::CommandResponse>)>;
+  using Scheduler = std::function<bool(std::function<void()>)>;
+
   absl::StatusOr<v1::CommandResponse> Execute(const v1::CommandRequest& command);
+  void ExecuteAsync(const v1::CommandRequest& command, Scheduler reschedule, ExecuteCallback done);
   absl::StatusOr<v1::ResolvePatientResponse> ResolvePatient(
       const v1::ResolvePatientRequest& request);
   absl::StatusOr<v1::CheckDeadlinesResponse> CheckDeadlines(absl::Time now);
@@ -85,11 +97,17 @@ class CareCommands {
   CareCommands(eventstore::EventStore* store, CareCommandsOptions options,
                DeadlineCalendar calendar);
 
+  struct Run;
+
   absl::StatusOr<std::string> ResolveCommandPatient(v1::CommandRequest& command, bool* created);
+  // Validates the envelope, resolves the patient and normalises identifiers: the run's command,
+  // patient and stream.
+  absl::StatusOr<std::unique_ptr<Run>> Prepare(const v1::CommandRequest& request);
   // Folds the stream's events after state.version() (every event, for a new state) into `state`.
   absl::Status LoadState(const std::string& stream_id, internal::PatientState& state);
-  absl::StatusOr<v1::CommandResponse> DecideAndAppend(const v1::CommandRequest& command,
-                                                      const std::string& patient_id);
+  // One attempt: catch the state up, decide, append; ends the run or reschedules it.
+  void Attempt(std::shared_ptr<Run> run);
+  void Finish(Run& run, absl::StatusOr<v1::CommandResponse> result);
   absl::Status CatchUpDeadlineIndex() ABSL_EXCLUSIVE_LOCKS_REQUIRED(deadline_mu_);
   absl::StatusOr<std::vector<std::string>> BreachOverdue(const std::string& stream_id,
                                                          absl::Time now)
@@ -101,6 +119,11 @@ class CareCommands {
   DeadlineCalendar calendar_;
   std::unique_ptr<internal::PatientRegistry> registry_;
   std::unique_ptr<internal::StateCache> states_;
+
+  // Runs started and not yet finished; the destructor waits for none, since a run's append
+  // completes on the event store's thread and calls back into this object.
+  absl::Mutex runs_mu_;
+  int runs_in_flight_ ABSL_GUARDED_BY(runs_mu_) = 0;
 
   // One deadline check at a time.
   absl::Mutex deadline_mu_;

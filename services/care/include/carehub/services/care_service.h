@@ -6,8 +6,10 @@
 //   server.AddService(&service, care::v1::CareService::service_full_name());
 //
 // Callback API; reactions never block: every call runs on a small executor owned by the service
-// (deciding reads the patient's stream and appending waits for an fsync). Library errors map 1:1
-// onto gRPC codes (services/common/grpc_status.h).
+// (deciding reads the patient's stream). An Execute waits for no fsync on that executor either:
+// its append completes on the event store's thread, which finishes the call, so the executor's
+// threads go on deciding other patients' commands and one group commit takes them all. Library
+// errors map 1:1 onto gRPC codes (services/common/grpc_status.h).
 //
 // Thread-safe. Destroy only after the grpc::Server it is registered with has shut down.
 #ifndef CAREHUB_SERVICES_CARE_SERVICE_H_

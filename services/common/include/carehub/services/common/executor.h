@@ -54,24 +54,35 @@ class Executor {
 
 namespace carehub::services {
 
-// Finishes a unary callback call with what `work()` returns (a grpc::Status), computed on
-// `executor`, so that work that may block never runs on gRPC's callback threads. A call the
-// client has already cancelled is finished as CANCELLED without running `work`: the client
-// learns nothing from the result, and every carehub write is idempotent, so it may resend.
+// Starts `work(finish)` on `executor` for a unary callback call; `work` must call
+// `finish(grpc::Status)` exactly once, from any thread, possibly after it has returned (when the
+// result waits for an asynchronous append). Work that may block thus never runs on gRPC's
+// callback threads. A call the client has already cancelled is finished as CANCELLED without
+// running `work`: the client learns nothing from the result, and every carehub write is
+// idempotent, so it may resend.
 template <typename Work>
-grpc::ServerUnaryReactor* FinishOnExecutor(Executor& executor, grpc::CallbackServerContext* context, Work work) {
+grpc::ServerUnaryReactor* StartOnExecutor(Executor& executor, grpc::CallbackServerContext* context,
+                                          Work work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const bool queued = executor.Schedule([context, reactor, work = std::move(work)]() mutable {
     if (context->IsCancelled()) {
       reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the call was cancelled"));
       return;
     }
-    reactor->Finish(work());
+    work([reactor](const grpc::Status& status) { reactor->Finish(status); });
   });
   if (!queued) {
     reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
   }
   return reactor;
+}
+
+// StartOnExecutor for work that computes its grpc::Status on the executor's thread.
+template <typename Work>
+grpc::ServerUnaryReactor* FinishOnExecutor(Executor& executor, grpc::CallbackServerContext* context,
+                                           Work work) {
+  return StartOnExecutor(executor, context,
+                         [work = std::move(work)](auto finish) mutable { finish(work()); });
 }
 
 }  // namespace carehub::services
