@@ -62,6 +62,34 @@ size_t PayloadBytes(const std::vector<es::RecordedEvent>& events) {
   return bytes;
 }
 
+pb::AppendRequest AppendRequest(std::string_view stream_id, es::ExpectedVersion expected,
+                                const std::vector<es::ProposedEvent>& events) {
+  pb::AppendRequest request;
+  request.set_stream_id(std::string(stream_id));
+  ToProto(expected, request.mutable_expected_version());
+  for (const es::ProposedEvent& event : events) ToProto(event, request.add_events());
+  return request;
+}
+
+absl::StatusOr<es::AppendResult> AppendOutcome(const grpc::Status& status,
+                                               const grpc::ClientContext& context,
+                                               const pb::AppendResponse& response) {
+  if (!status.ok()) {
+    absl::Status error = FromGrpcStatus(status);
+    if (error.code() == absl::StatusCode::kFailedPrecondition) {
+      return ConflictFromTrailers(std::move(error), context);
+    }
+    return error;
+  }
+  es::AppendResult result;
+  result.first_position = response.first_position();
+  result.last_position = response.last_position();
+  result.first_version = response.first_version();
+  result.last_version = response.last_version();
+  result.idempotent_replay = response.idempotent_replay();
+  return result;
+}
+
 class RemoteEventStore final : public es::EventStore {
  public:
   RemoteEventStore(std::string target, std::shared_ptr<grpc::Channel> channel,
@@ -89,28 +117,34 @@ class RemoteEventStore final : public es::EventStore {
 
   absl::StatusOr<es::AppendResult> Append(std::string_view stream_id, es::ExpectedVersion expected,
                                           std::vector<es::ProposedEvent> events) override {
-    pb::AppendRequest request;
-    request.set_stream_id(std::string(stream_id));
-    ToProto(expected, request.mutable_expected_version());
-    for (const es::ProposedEvent& event : events) ToProto(event, request.add_events());
+    const pb::AppendRequest request = AppendRequest(stream_id, expected, events);
     grpc::ClientContext context;
     if (absl::Status ready = Prepare(&context, options_.append_timeout); !ready.ok()) return ready;
     pb::AppendResponse response;
-    grpc::Status status = stub_->Append(&context, request, &response);
-    if (!status.ok()) {
-      absl::Status error = FromGrpcStatus(status);
-      if (error.code() == absl::StatusCode::kFailedPrecondition) {
-        return ConflictFromTrailers(std::move(error), context);
-      }
-      return error;
+    const grpc::Status status = stub_->Append(&context, request, &response);
+    return AppendOutcome(status, context, response);
+  }
+
+  // An asynchronous call: no thread of the caller's waits for the server's fsync. `done` runs on
+  // a gRPC thread, or on this one if the channel does not connect (Prepare may wait for it).
+  void AppendAsync(std::string_view stream_id, es::ExpectedVersion expected,
+                   std::vector<es::ProposedEvent> events, AppendCallback done) override {
+    struct Call {
+      pb::AppendRequest request;
+      pb::AppendResponse response;
+      grpc::ClientContext context;
+      AppendCallback done;
+    };
+    auto call = std::make_shared<Call>();
+    call->request = AppendRequest(stream_id, expected, events);
+    call->done = std::move(done);
+    if (absl::Status ready = Prepare(&call->context, options_.append_timeout); !ready.ok()) {
+      return call->done(ready);
     }
-    es::AppendResult result;
-    result.first_position = response.first_position();
-    result.last_position = response.last_position();
-    result.first_version = response.first_version();
-    result.last_version = response.last_version();
-    result.idempotent_replay = response.idempotent_replay();
-    return result;
+    stub_->async()->Append(&call->context, &call->request, &call->response,
+                           [call](grpc::Status status) {
+                             call->done(AppendOutcome(status, call->context, call->response));
+                           });
   }
 
   // Pages through the server's responses (bounded by its message size) up to the request's

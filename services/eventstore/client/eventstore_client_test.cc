@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "services/eventstore/client/testing/client_fixture.h"
 
@@ -88,6 +89,55 @@ TEST_F(EventStoreClientTest, ConflictIsReadByAppendConflict) {
       client_->Append("patient-1", es::ExpectedVersion::Exact(1), {Event("c")});
   ASSERT_TRUE(right.ok()) << right.status();
   EXPECT_EQ(right->first_version, 2u);
+}
+
+// What AppendAsync hands its callback, waited for.
+absl::StatusOr<es::AppendResult> AppendAndWait(es::EventStore& store, std::string_view stream_id,
+                                               es::ExpectedVersion expected,
+                                               std::vector<es::ProposedEvent> events) {
+  absl::Notification done;
+  absl::StatusOr<es::AppendResult> result;
+  store.AppendAsync(stream_id, expected, std::move(events),
+                    [&](absl::StatusOr<es::AppendResult> r) {
+                      result = std::move(r);
+                      done.Notify();
+                    });
+  done.WaitForNotification();
+  return result;
+}
+
+TEST_F(EventStoreClientTest, AppendAsyncGivesWhatAppendGives) {
+  absl::StatusOr<es::AppendResult> first = AppendAndWait(
+      *client_, "patient-1", es::ExpectedVersion::NoStream(), {Event("a"), Event("b")});
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->first_version, 0u);
+  EXPECT_EQ(first->last_version, 1u);
+  EXPECT_FALSE(first->idempotent_replay);
+
+  // A conflict carries the actual version, as from the store itself.
+  absl::StatusOr<es::AppendResult> stale =
+      AppendAndWait(*client_, "patient-1", es::ExpectedVersion::Exact(0), {Event("c")});
+  EXPECT_EQ(es::AppendConflict(stale.status()), ActualVersion(1));
+  EXPECT_EQ(stale.status(),
+            store_->Append("patient-1", es::ExpectedVersion::Exact(0), {Event("c")}).status());
+
+  // A replay returns the original result.
+  absl::StatusOr<es::AppendResult> again = AppendAndWait(
+      *client_, "patient-1", es::ExpectedVersion::NoStream(), {Event("a"), Event("b")});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->idempotent_replay);
+  EXPECT_EQ(again->first_position, first->first_position);
+
+  // And the server's stopping is Unavailable, not a hang.
+  ClientOptions impatient = TestOptions();
+  impatient.connect_timeout = absl::Milliseconds(300);
+  std::unique_ptr<es::EventStore> waiting = Connect(impatient);
+  ASSERT_NE(waiting, nullptr);
+  StopServer();
+  EXPECT_EQ(AppendAndWait(*waiting, "patient-1", es::ExpectedVersion::Any(), {Event("d")})
+                .status()
+                .code(),
+            absl::StatusCode::kUnavailable);
 }
 
 TEST_F(EventStoreClientTest, ReplayedBatchReturnsTheOriginalResult) {
