@@ -1,13 +1,12 @@
 // carehub-municipal as operators run it: its own process, talking gRPC to carehub-care, which
 // talks gRPC to carehub-eventstore. A dropped file ends in done/, an HTTP upload is answered per
 // line, a restart re-imports nothing, and SIGTERM stops it cleanly.
-#include <signal.h>
-#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -33,25 +32,12 @@ using services::testing::ServerProcess;
 using services::testing::TempDir;
 using services::testing::TestHttpClient;
 
-std::unique_ptr<ServerProcess> Start(const std::string& binary, std::vector<std::string> args,
-                                     const TempDir& dir, const std::string& name, int* port) {
-  const std::string port_file = dir.File(name + ".port");
-  args.push_back("--port_file=" + port_file);
-  absl::StatusOr<std::unique_ptr<ServerProcess>> server =
-      ServerProcess::Start(binary, args, dir.File(name + ".log"));
-  EXPECT_TRUE(server.ok()) << server.status();
-  if (!server.ok()) return nullptr;
-  absl::StatusOr<int> bound = (*server)->WaitForPortFile(port_file, absl::Seconds(60));
-  EXPECT_TRUE(bound.ok()) << bound.status() << "\n" << ReadFileOrEmpty(dir.File(name + ".log"));
-  *port = bound.ok() ? *bound : 0;
-  return *std::move(server);
-}
-
-void StopCleanly(ServerProcess& server) {
-  ASSERT_TRUE(server.Signal(SIGTERM).ok());
-  absl::StatusOr<int> status = server.WaitForExit(absl::Seconds(60));
-  ASSERT_TRUE(status.ok()) << status.status();
-  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << *status;
+ServerProcess::Serving Start(const std::string& binary, std::vector<std::string> args,
+                             const TempDir& dir, const std::string& name) {
+  absl::StatusOr<ServerProcess::Serving> serving =
+      ServerProcess::StartServing(binary, std::move(args), dir.path(), name);
+  EXPECT_TRUE(serving.ok()) << serving.status();
+  return serving.ok() ? *std::move(serving) : ServerProcess::Serving{};
 }
 
 void EnrolTolvan(int care_port) {
@@ -81,26 +67,24 @@ constexpr char kCsv[] =
 
 TEST(MunicipalBinaryTest, DropDirectoryAndHttpOverRemoteCareService) {
   TempDir dir;
-  int store_port = 0, care_port = 0, http_port = 0;
-  std::unique_ptr<ServerProcess> store =
+  ServerProcess::Serving store =
       Start(CAREHUB_EVENTSTORE_PATH,
             {"--data_dir=" + dir.File("eventstore"), "--grpc_address=127.0.0.1:0"}, dir,
-            "eventstore", &store_port);
-  ASSERT_NE(store, nullptr);
-  std::unique_ptr<ServerProcess> care = Start(
+            "eventstore");
+  ASSERT_NE(store.process, nullptr);
+  ServerProcess::Serving care = Start(
       CAREHUB_CARE_PATH,
       {"--data_dir=" + dir.File("care"), "--grpc_address=127.0.0.1:0",
-       absl::StrCat("--eventstore_address=127.0.0.1:", store_port)},
-      dir, "care", &care_port);
-  ASSERT_NE(care, nullptr);
-  EnrolTolvan(care_port);
+       absl::StrCat("--eventstore_address=127.0.0.1:", store.port)},
+      dir, "care");
+  ASSERT_NE(care.process, nullptr);
+  EnrolTolvan(care.port);
 
   const std::vector<std::string> args = {
-      absl::StrCat("--care_address=127.0.0.1:", care_port), "--data_dir=" + dir.File("data"),
+      absl::StrCat("--care_address=127.0.0.1:", care.port), "--data_dir=" + dir.File("data"),
       "--http_address=127.0.0.1:0", "--poll_interval=50ms", "--source_system=lifecare-test"};
-  std::unique_ptr<ServerProcess> adapter =
-      Start(CAREHUB_MUNICIPAL_PATH, args, dir, "municipal", &http_port);
-  ASSERT_NE(adapter, nullptr);
+  ServerProcess::Serving adapter = Start(CAREHUB_MUNICIPAL_PATH, args, dir, "municipal");
+  ASSERT_NE(adapter.process, nullptr);
 
   const std::string inbox = dir.File("data/municipal/inbox");
   const std::string done = dir.File("data/municipal/done");
@@ -117,31 +101,31 @@ TEST(MunicipalBinaryTest, DropDirectoryAndHttpOverRemoteCareService) {
       << ReadFileOrEmpty(dir.File("municipal.log"));
 
   {
-    TestHttpClient client(http_port);
+    TestHttpClient client(adapter.port);
     TestHttpClient::Response r =
         client.Send("POST", "/municipal/v1/import", {{"Content-Type", "text/csv"}}, kCsv);
     ASSERT_EQ(r.status, 200) << r.body;
     const nlohmann::json json = nlohmann::json::parse(r.body);
     EXPECT_EQ(json["already_imported"], 2) << r.body;
   }
-  StopCleanly(*adapter);
+  EXPECT_EQ(adapter.process->StopCleanly(), absl::OkStatus());
 
   // A restart: the same file dropped again is imported again with nothing new.
-  adapter = Start(CAREHUB_MUNICIPAL_PATH, args, dir, "municipal", &http_port);
-  ASSERT_NE(adapter, nullptr);
+  adapter = Start(CAREHUB_MUNICIPAL_PATH, args, dir, "municipal");
+  ASSERT_NE(adapter.process, nullptr);
   {
-    TestHttpClient client(http_port);
+    TestHttpClient client(adapter.port);
     TestHttpClient::Response r = client.Send(
         "POST", "/municipal/v1/import", {{"Content-Type", "text/csv; charset=windows-1252"}}, kCsv);
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(nlohmann::json::parse(r.body)["already_imported"], 2) << r.body;
   }
-  StopCleanly(*adapter);
+  EXPECT_EQ(adapter.process->StopCleanly(), absl::OkStatus());
   const std::string log = ReadFileOrEmpty(dir.File("municipal.log"));
   EXPECT_EQ(log.find("19121212"), std::string::npos) << "a personnummer in a log line";
   EXPECT_EQ(log.find("Tolvan"), std::string::npos);
-  StopCleanly(*care);
-  StopCleanly(*store);
+  EXPECT_EQ(care.process->StopCleanly(), absl::OkStatus());
+  EXPECT_EQ(store.process->StopCleanly(), absl::OkStatus());
 }
 
 }  // namespace

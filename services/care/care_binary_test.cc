@@ -2,13 +2,13 @@
 // inside carehubd. Both take commands over gRPC and stop cleanly on SIGTERM.
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
-#include <signal.h>
-#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -25,28 +25,14 @@ namespace v1 = ::carehub::care::v1;
 using testing::ServerProcess;
 using testing::TempDir;
 
-std::unique_ptr<ServerProcess> StartServer(const std::string& binary,
-                                           std::vector<std::string> args, const TempDir& dir,
-                                           const std::string& name, int* port) {
-  const std::string port_file = dir.File(name + ".port");
+// A gRPC server binary on a free port.
+ServerProcess::Serving StartGrpcServer(const std::string& binary, std::vector<std::string> args,
+                                       const TempDir& dir, const std::string& name) {
   args.push_back("--grpc_address=127.0.0.1:0");
-  args.push_back("--port_file=" + port_file);
-  absl::StatusOr<std::unique_ptr<ServerProcess>> server =
-      ServerProcess::Start(binary, args, dir.File(name + ".log"));
-  EXPECT_TRUE(server.ok()) << server.status();
-  if (!server.ok()) return nullptr;
-  absl::StatusOr<int> bound = (*server)->WaitForPortFile(port_file, absl::Seconds(60));
-  EXPECT_TRUE(bound.ok()) << bound.status() << "\n"
-                          << testing::ReadFileOrEmpty(dir.File(name + ".log"));
-  *port = bound.ok() ? *bound : 0;
-  return *std::move(server);
-}
-
-void StopCleanly(ServerProcess& server) {
-  ASSERT_TRUE(server.Signal(SIGTERM).ok());
-  absl::StatusOr<int> status = server.WaitForExit(absl::Seconds(60));
-  ASSERT_TRUE(status.ok()) << status.status();
-  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << *status;
+  absl::StatusOr<ServerProcess::Serving> serving =
+      ServerProcess::StartServing(binary, std::move(args), dir.path(), name);
+  EXPECT_TRUE(serving.ok()) << serving.status();
+  return serving.ok() ? *std::move(serving) : ServerProcess::Serving{};
 }
 
 // Admits Tolvan Tolvansson (a new patient) and returns the response.
@@ -72,27 +58,24 @@ v1::CommandResponse AdmitTolvan(int port) {
 
 TEST(CareBinaryTest, StandaloneOverARemoteEventStore) {
   TempDir dir;
-  int store_port = 0;
-  std::unique_ptr<ServerProcess> store =
-      StartServer(CAREHUB_EVENTSTORE_PATH, {"--data_dir=" + dir.File("eventstore")}, dir,
-                  "eventstore", &store_port);
-  ASSERT_NE(store, nullptr);
-  int care_port = 0;
-  std::unique_ptr<ServerProcess> care = StartServer(
+  ServerProcess::Serving store = StartGrpcServer(
+      CAREHUB_EVENTSTORE_PATH, {"--data_dir=" + dir.File("eventstore")}, dir, "eventstore");
+  ASSERT_NE(store.process, nullptr);
+  ServerProcess::Serving care = StartGrpcServer(
       CAREHUB_CARE_PATH,
       {"--data_dir=" + dir.File("care"),
-       absl::StrCat("--eventstore_address=127.0.0.1:", store_port)},
-      dir, "care", &care_port);
-  ASSERT_NE(care, nullptr);
+       absl::StrCat("--eventstore_address=127.0.0.1:", store.port)},
+      dir, "care");
+  ASSERT_NE(care.process, nullptr);
 
-  const v1::CommandResponse first = AdmitTolvan(care_port);
+  const v1::CommandResponse first = AdmitTolvan(care.port);
   EXPECT_TRUE(first.patient_created());
   EXPECT_EQ(first.event_ids_size(), 1);
-  EXPECT_TRUE(AdmitTolvan(care_port).replayed());
+  EXPECT_TRUE(AdmitTolvan(care.port).replayed());
   EXPECT_TRUE(std::filesystem::exists(dir.File("care/hub.key")));
 
-  StopCleanly(*care);
-  StopCleanly(*store);
+  EXPECT_EQ(care.process->StopCleanly(), absl::OkStatus());
+  EXPECT_EQ(store.process->StopCleanly(), absl::OkStatus());
 }
 
 TEST(CareBinaryTest, InsideCarehubd) {
@@ -101,15 +84,14 @@ TEST(CareBinaryTest, InsideCarehubd) {
     std::ofstream agreements(dir.File("agreements.txt"));
     agreements << "test-region-agreement 2026-1 2026-01-01 3 calendar 12 9135.00\n";
   }
-  int port = 0;
-  std::unique_ptr<ServerProcess> hub = StartServer(
+  ServerProcess::Serving hub = StartGrpcServer(
       CAREHUBD_PATH,
       {"--data_dir=" + dir.File("data"), "--payment_agreements=" + dir.File("agreements.txt")},
-      dir, "carehubd", &port);
-  ASSERT_NE(hub, nullptr);
-  EXPECT_TRUE(AdmitTolvan(port).patient_created());
+      dir, "carehubd");
+  ASSERT_NE(hub.process, nullptr);
+  EXPECT_TRUE(AdmitTolvan(hub.port).patient_created());
   EXPECT_TRUE(std::filesystem::exists(dir.File("data/care/hub.key")));
-  StopCleanly(*hub);
+  EXPECT_EQ(hub.process->StopCleanly(), absl::OkStatus());
 }
 
 }  // namespace

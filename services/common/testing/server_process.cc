@@ -93,6 +93,35 @@ absl::StatusOr<int> ServerProcess::WaitForExit(absl::Duration timeout) {
   return wait_status_;
 }
 
+absl::StatusOr<ServerProcess::Serving> ServerProcess::StartServing(
+    const std::string& binary, std::vector<std::string> args, const std::string& dir,
+    const std::string& name, absl::Duration timeout) {
+  const std::string port_file = absl::StrCat(dir, "/", name, ".port");
+  const std::string log = absl::StrCat(dir, "/", name, ".log");
+  args.push_back("--port_file=" + port_file);
+  absl::StatusOr<std::unique_ptr<ServerProcess>> process = Start(binary, args, log);
+  if (!process.ok()) return process.status();
+  absl::StatusOr<int> port = (*process)->WaitForPortFile(port_file, timeout);
+  if (!port.ok()) {
+    return absl::Status(port.status().code(), absl::StrCat(name, ": ", port.status().message(),
+                                                           "\n", ReadFileOrEmpty(log)));
+  }
+  return Serving{.process = *std::move(process), .port = *port};
+}
+
+absl::Status ServerProcess::StopCleanly(absl::Duration timeout) {
+  if (absl::Status sent = Signal(SIGTERM); !sent.ok()) return sent;
+  absl::StatusOr<int> status = WaitForExit(timeout);
+  if (!status.ok()) return status.status();
+  if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
+    return absl::InternalError(
+        WIFSIGNALED(*status)
+            ? absl::StrCat("killed by signal ", WTERMSIG(*status))
+            : absl::StrCat("exited with status ", WEXITSTATUS(*status)));
+  }
+  return absl::OkStatus();
+}
+
 std::string ReadFileOrEmpty(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return "";

@@ -34,6 +34,18 @@ class ServerProcess {
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(const std::string& binary,
                                                               const std::vector<std::string>& args,
                                                               const std::string& log_path);
+
+  struct Serving {
+    std::unique_ptr<ServerProcess> process;
+    int port = 0;
+  };
+  // Starts a carehub server binary with `args` plus `--port_file=<dir>/<name>.port`, its output
+  // in <dir>/<name>.log, and waits up to `timeout` for the port it serves on. Errors carry the
+  // server's log.
+  static absl::StatusOr<Serving> StartServing(const std::string& binary,
+                                              std::vector<std::string> args,
+                                              const std::string& dir, const std::string& name,
+                                              absl::Duration timeout = absl::Seconds(60));
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
   ~ServerProcess();
@@ -49,6 +61,10 @@ class ServerProcess {
   // Waits for the process to exit; returns its wait status (see WIFEXITED and friends).
   // DeadlineExceeded if it is still running after `timeout`.
   absl::StatusOr<int> WaitForExit(absl::Duration timeout);
+
+  // Sends SIGTERM and waits for the exit a clean shutdown gives (status 0); Internal naming the
+  // status otherwise, DeadlineExceeded if it is still running after `timeout`.
+  absl::Status StopCleanly(absl::Duration timeout = absl::Seconds(60));
 
  private:
   explicit ServerProcess(pid_t pid);
