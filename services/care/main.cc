@@ -11,27 +11,17 @@
 //
 // Stops cleanly on SIGTERM or SIGINT (exit code 0).
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <string>
-#include <system_error>
-#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "carehub/base/clock.h"
 #include "carehub/base/log.h"
 #include "carehub/base/status_macros.h"
-#include "carehub/care/care_commands.h"
-#include "carehub/care/deadline_scheduler.h"
-#include "carehub/care/hub_key.h"
-#include "carehub/care/patient_id.h"
-#include "carehub/care/payment_agreements.h"
-#include "carehub/services/care_service.h"
+#include "carehub/services/care_runtime.h"
 #include "carehub/services/common/grpc_server.h"
 #include "carehub/services/common/server_main.h"
 #include "carehub/services/common/shutdown_signal.h"
@@ -60,39 +50,23 @@ namespace {
 constexpr char kBinary[] = "carehub-care";
 
 absl::Status Run(const ShutdownSignals& signals) {
-  const std::filesystem::path data_dir(absl::GetFlag(FLAGS_data_dir));
-  std::error_code error;
-  std::filesystem::create_directories(data_dir, error);
-  if (error) {
-    return absl::InternalError(absl::StrCat("cannot create ", data_dir.string(), ": ",
-                                            error.message()));
-  }
-  ASSIGN_OR_RETURN(std::string hub_key, care::LoadOrCreateHubKey((data_dir / "hub.key").string()));
   ASSIGN_OR_RETURN(std::unique_ptr<eventstore::EventStore> store,
                    ConnectEventStore(absl::GetFlag(FLAGS_eventstore_address), ClientOptions{}));
-  std::vector<care::PaymentAgreement> payment_agreements;
-  if (!absl::GetFlag(FLAGS_payment_agreements).empty()) {
-    ASSIGN_OR_RETURN(payment_agreements,
-                     care::LoadPaymentAgreements(absl::GetFlag(FLAGS_payment_agreements)));
-  }
-  std::unique_ptr<care::PatientIdGenerator> patient_ids = care::NewUrandomPatientIdGenerator();
-  ASSIGN_OR_RETURN(std::unique_ptr<care::CareCommands> care_commands,
-                   care::CareCommands::Create(store.get(),
-                                              {.clock = Clock::Real(),
-                                               .ids = patient_ids.get(),
-                                               .hub_key = std::move(hub_key),
-                                               .payment_agreements = payment_agreements}));
-  care::DeadlineScheduler deadline_scheduler(care_commands.get(), Clock::Real(),
-                                             absl::GetFlag(FLAGS_deadline_check_interval));
-  CareService care_service(care_commands.get());
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<CareRuntime> care,
+      CareRuntime::Start(store.get(),
+                         {.care_dir = absl::GetFlag(FLAGS_data_dir),
+                          .payment_agreements_file = absl::GetFlag(FLAGS_payment_agreements),
+                          .deadline_check_interval =
+                              absl::GetFlag(FLAGS_deadline_check_interval)}));
 
   GrpcServer server({.address = absl::GetFlag(FLAGS_grpc_address)});
-  server.AddService(&care_service, care::v1::CareService::service_full_name());
+  server.AddService(care->service(), care::v1::CareService::service_full_name());
   return ServeUntilShutdownSignal(server, signals,
                                   {.name = kBinary,
                                    .port_file = absl::GetFlag(FLAGS_port_file),
                                    .shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace)});
-  // Destroyed in reverse order: the server, the service, the scheduler, the commands, the client.
+  // Destroyed in reverse order: the server, the care service, the event store client.
 }
 
 }  // namespace

@@ -22,7 +22,6 @@
 #include <optional>
 #include <string>
 #include <system_error>
-#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -30,20 +29,14 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "carehub/base/clock.h"
 #include "carehub/base/log.h"
 #include "carehub/base/status_macros.h"
-#include "carehub/care/care_commands.h"
-#include "carehub/care/deadline_scheduler.h"
-#include "carehub/care/hub_key.h"
-#include "carehub/care/patient_id.h"
-#include "carehub/care/payment_agreements.h"
 #include "carehub/eventstore/event_store.h"
 #include "carehub/fhir/read_model.h"
 #include "carehub/hl7v2/facility_config.h"
 #include "carehub/hl7v2/hl7v2_adapter.h"
 #include "carehub/municipal/municipal_adapter.h"
-#include "carehub/services/care_service.h"
+#include "carehub/services/care_runtime.h"
 #include "carehub/services/common/grpc_server.h"
 #include "carehub/services/common/server_main.h"
 #include "carehub/services/common/shutdown_signal.h"
@@ -104,24 +97,13 @@ absl::Status Run(const ShutdownSignals& signals) {
   EventStoreService event_store_service(store.get());
 
   // The care service: commands in, care events out, and the deadline checks.
-  RETURN_IF_ERROR(CreateDirectories((data_dir / "care").string()));
-  ASSIGN_OR_RETURN(std::string hub_key,
-                   care::LoadOrCreateHubKey((data_dir / "care" / "hub.key").string()));
-  std::vector<care::PaymentAgreement> payment_agreements;
-  if (!absl::GetFlag(FLAGS_payment_agreements).empty()) {
-    ASSIGN_OR_RETURN(payment_agreements,
-                     care::LoadPaymentAgreements(absl::GetFlag(FLAGS_payment_agreements)));
-  }
-  std::unique_ptr<care::PatientIdGenerator> patient_ids = care::NewUrandomPatientIdGenerator();
-  ASSIGN_OR_RETURN(std::unique_ptr<care::CareCommands> care_commands,
-                   care::CareCommands::Create(store.get(),
-                                              {.clock = Clock::Real(),
-                                               .ids = patient_ids.get(),
-                                               .hub_key = std::move(hub_key),
-                                               .payment_agreements = payment_agreements}));
-  care::DeadlineScheduler deadline_scheduler(care_commands.get(), Clock::Real(),
-                                             absl::GetFlag(FLAGS_deadline_check_interval));
-  CareService care_service(care_commands.get());
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<CareRuntime> care,
+      CareRuntime::Start(store.get(),
+                         {.care_dir = (data_dir / "care").string(),
+                          .payment_agreements_file = absl::GetFlag(FLAGS_payment_agreements),
+                          .deadline_check_interval =
+                              absl::GetFlag(FLAGS_deadline_check_interval)}));
 
   // The FHIR read side: the projector keeps fhir/ (its own read model, rebuilt from the log if
   // removed) up to date with the log.
@@ -151,7 +133,7 @@ absl::Status Run(const ShutdownSignals& signals) {
   });
   server.AddService(&event_store_service, eventstore::v1::EventStore::service_full_name(),
                     [&event_store_service] { event_store_service.BeginShutdown(); });
-  server.AddService(&care_service, care::v1::CareService::service_full_name());
+  server.AddService(care->service(), care::v1::CareService::service_full_name());
 
   // The adapters call the care service through the server's in-process channel, so they start
   // once it serves and stop before it drains (their commands in flight still get answers).
