@@ -26,20 +26,25 @@
 //     key   := "h" type "/" position "/" id   position = the event's log position + 1, 8 bytes
 //                                             big-endian (type history, in log order)
 //     value := version (8 bytes big-endian) lastUpdated
-//   Apply reads the current version of each resource it replaces, deletes that version's "x"
-//   entries and writes the new version's, all in the event's batch, so the index always equals
-//   the current versions. Entries are for token, reference and string parameters; _id is the
-//   "resources" key and dates are matched on the JSON of the candidates.
+//   A write deletes the "x" entries of the version it replaces and writes the new version's, in
+//   the same WriteBatch, so the index always equals the current versions. The replaced
+//   version's entries come from the writer's cache of what it wrote last
+//   (fhir/internal/resource_cache.h), else from reading and parsing it. Entries are for token,
+//   reference and string parameters; _id is the "resources" key and dates are matched on the
+//   JSON of the candidates.
 //
-// One event's writes and the checkpoint go into one WriteBatch, so a crash leaves the model either
-// before or after the event, never between (the projector syncs the WAL once per batch of events;
-// see ReadModel::Options::sync).
+// The writes of a batch of events (one event for Apply) and the checkpoint after the last go into
+// one WriteBatch, so a crash leaves the model before or after the batch, never inside it (the
+// projector syncs the WAL once per batch; see ReadModel::Options::sync). Within a batch, writes
+// to one key are coalesced and each family's keys are written in key order.
 #include "carehub/fhir/read_model.h"
 
 #include <algorithm>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,10 +53,13 @@
 #include "carehub/base/log.h"
 #include "carehub/base/status_macros.h"
 #include "carehub/base/strings.h"
+#include "fhir/internal/resource_cache.h"
 #include "fhir/internal/search_index.h"
 #include "nlohmann/json.hpp"
 #include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
 namespace carehub::fhir {
@@ -68,6 +76,8 @@ constexpr char kSchemaKey[] = "schema";
 // Bump it whenever the key grammar or the parameter table (fhir/internal/search_params.cc)
 // changes what is indexed: entries of the old table would otherwise linger or be missing.
 constexpr char kSchemaVersion[] = "2";
+// Bytes of recently written resources the writer keeps (see fhir/internal/resource_cache.h).
+constexpr size_t kResourceCacheBytes = size_t{64} << 20;
 
 std::string BigEndian(uint64_t v) {
   std::string out(8, '\0');
@@ -97,6 +107,17 @@ std::string ResourceKey(std::string_view type, std::string_view id) {
 
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
+// Every family has a Bloom filter: the projection looks up many keys that do not exist yet (each
+// new resource, state key and Organization it meets), and without one each such miss reads a
+// block of every SST file.
+rocksdb::ColumnFamilyOptions FamilyOptions() {
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions options;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
 class RocksReadModel : public ReadModel {
  public:
   RocksReadModel(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> cfs,
@@ -117,29 +138,8 @@ class RocksReadModel : public ReadModel {
     return FromBigEndian(value);
   }
 
-  absl::Status Apply(const ProjectionOutput& output, uint64_t next_position) override {
-    ASSIGN_OR_RETURN(uint64_t current, Checkpoint());
-    if (next_position <= current && !(current == 0 && next_position == 0)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("checkpoint ", next_position, " is not after ", current));
-    }
-    rocksdb::WriteBatch batch;
-    for (const ResourceVersion& v : output.resources) {
-      const std::string key = ResourceKey(v.type, v.id);
-      RETURN_IF_ERROR(IndexVersion(v, next_position, batch));
-      RETURN_IF_ERROR(FromRocks(batch.Put(cf(kResources), key, v.json), "batch"));
-      RETURN_IF_ERROR(FromRocks(
-          batch.Put(cf(kVersions), absl::StrCat(key, "/", BigEndian(v.version)), v.json), "batch"));
-    }
-    for (const auto& [key, value] : output.state) {
-      RETURN_IF_ERROR(FromRocks(batch.Put(cf(kState), key, value), "batch"));
-    }
-    RETURN_IF_ERROR(
-        FromRocks(batch.Put(cf(kMeta), kCheckpointKey, BigEndian(next_position)), "batch"));
-    rocksdb::WriteOptions options;
-    options.sync = sync_;
-    return FromRocks(db_->Write(options, &batch), "read model write");
-  }
+  absl::Status Apply(const ProjectionOutput& output, uint64_t next_position) override;
+  absl::StatusOr<std::unique_ptr<ReadModelBatch>> NewBatch() override;
 
   absl::Status Sync() override { return FromRocks(db_->SyncWAL(), "read model sync"); }
 
@@ -185,46 +185,7 @@ class RocksReadModel : public ReadModel {
 
  private:
   friend class RocksReadModelView;
-
-  // Replaces the search-index entries of the resource's current version (if any) with those of
-  // `v`, and records the change in the type history.
-  absl::Status IndexVersion(const ResourceVersion& v, uint64_t next_position,
-                            rocksdb::WriteBatch& batch) const {
-    ASSIGN_OR_RETURN(std::optional<std::string> current, CurrentResource(v.type, v.id));
-    std::vector<std::string> old_keys;
-    if (current.has_value()) {
-      nlohmann::json old = nlohmann::json::parse(*current, nullptr, /*allow_exceptions=*/false);
-      if (old.is_discarded()) {
-        return absl::DataLossError(absl::StrCat(v.type, "/", v.id, " is not JSON"));
-      }
-      old_keys = internal::SearchIndexKeys(v.type, v.id, old);
-    }
-    nlohmann::json now = nlohmann::json::parse(v.json, nullptr, /*allow_exceptions=*/false);
-    if (now.is_discarded()) {
-      return absl::InvalidArgumentError(absl::StrCat(v.type, "/", v.id, " is not JSON"));
-    }
-    std::vector<std::string> new_keys = internal::SearchIndexKeys(v.type, v.id, now);
-    // Both are sorted per parameter, not overall: compare as sets.
-    std::sort(old_keys.begin(), old_keys.end());
-    std::sort(new_keys.begin(), new_keys.end());
-    std::vector<std::string> gone;
-    std::set_difference(old_keys.begin(), old_keys.end(), new_keys.begin(), new_keys.end(),
-                        std::back_inserter(gone));
-    for (const std::string& key : gone) {
-      RETURN_IF_ERROR(FromRocks(batch.Delete(cf(kSearch), key), "batch"));
-    }
-    for (const std::string& key : new_keys) {
-      if (std::binary_search(old_keys.begin(), old_keys.end(), key)) continue;
-      RETURN_IF_ERROR(FromRocks(batch.Put(cf(kSearch), key, ""), "batch"));
-    }
-    std::string last_updated;
-    if (auto meta = now.find("meta"); meta != now.end() && meta->is_object()) {
-      last_updated = meta->value("lastUpdated", "");
-    }
-    return FromRocks(batch.Put(cf(kSearch), internal::TypeHistoryKey(v.type, next_position, v.id),
-                               internal::TypeHistoryValue(v.version, last_updated)),
-                     "batch");
-  }
+  friend class RocksReadModelBatch;
 
   rocksdb::ColumnFamilyHandle* cf(std::string_view name) const {
     for (rocksdb::ColumnFamilyHandle* h : cfs_) {
@@ -257,7 +218,173 @@ class RocksReadModel : public ReadModel {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
   const bool sync_;
+  // What the writer committed last, to diff index entries without reading and parsing.
+  internal::ResourceCache cache_{kResourceCacheBytes};
 };
+
+// The batch of writes: overlays for reads, and every family's writes coalesced per key in
+// ordered maps, so that Commit hands RocksDB each family's keys in sorted order (the memtable
+// inserts then walk the skiplist from the previous key instead of from its head).
+class RocksReadModelBatch : public ReadModelBatch {
+ public:
+  explicit RocksReadModelBatch(RocksReadModel* model) : model_(model) {}
+
+  absl::StatusOr<std::optional<std::string>> CurrentResource(std::string_view type,
+                                                             std::string_view id) const override {
+    const std::string key = ResourceKey(type, id);
+    if (auto it = resources_.find(key); it != resources_.end()) {
+      return std::optional<std::string>(it->second->json);
+    }
+    if (auto cached = model_->cache_.Get(key)) return std::optional<std::string>(cached->json);
+    return model_->CurrentResource(type, id);
+  }
+
+  absl::StatusOr<std::optional<std::string>> State(std::string_view key) const override {
+    if (auto it = state_.find(key); it != state_.end()) {
+      return std::optional<std::string>(it->second);
+    }
+    return model_->State(key);
+  }
+
+  absl::Status Add(const ProjectionOutput& output, uint64_t next_position) override {
+    RETURN_IF_ERROR(status_);
+    if (!checkpoint_.has_value()) {
+      ASSIGN_OR_RETURN(uint64_t committed, model_->Checkpoint());
+      checkpoint_ = committed;
+    }
+    if (next_position <= *checkpoint_ && !(*checkpoint_ == 0 && next_position == 0)) {
+      // Nothing of this event was added: the batch stays usable.
+      return absl::InvalidArgumentError(
+          absl::StrCat("checkpoint ", next_position, " is not after ", *checkpoint_));
+    }
+    status_ = AddResources(output, next_position);
+    RETURN_IF_ERROR(status_);
+    for (const auto& [key, value] : output.state) state_[key] = value;
+    checkpoint_ = next_position;
+    ++events_;
+    return absl::OkStatus();
+  }
+
+  absl::Status Commit() override;
+
+  size_t size() const override { return events_; }
+
+ private:
+  // Replaces the search-index entries of each resource's current version (if any) with those of
+  // the new version, records the change in the type history, and overlays the new version.
+  absl::Status AddResources(const ProjectionOutput& output, uint64_t next_position) {
+    for (const ResourceVersion& v : output.resources) {
+      std::string key = ResourceKey(v.type, v.id);
+      ASSIGN_OR_RETURN(std::shared_ptr<const internal::CachedResource> current, Current(key, v));
+      nlohmann::json now = nlohmann::json::parse(v.json, nullptr, /*allow_exceptions=*/false);
+      if (now.is_discarded()) {
+        return absl::InvalidArgumentError(absl::StrCat(v.type, "/", v.id, " is not JSON"));
+      }
+      auto next = std::make_shared<internal::CachedResource>();
+      next->json = v.json;
+      next->index_keys = internal::SearchIndexKeys(v.type, v.id, now);
+      // Sorted per parameter, not overall: compare as sets.
+      std::sort(next->index_keys.begin(), next->index_keys.end());
+      static const std::vector<std::string> kNone;
+      const std::vector<std::string>& old_keys = current ? current->index_keys : kNone;
+      std::vector<std::string> gone;
+      std::set_difference(old_keys.begin(), old_keys.end(), next->index_keys.begin(),
+                          next->index_keys.end(), std::back_inserter(gone));
+      for (std::string& k : gone) search_[std::move(k)] = std::nullopt;
+      for (const std::string& k : next->index_keys) {
+        if (!std::binary_search(old_keys.begin(), old_keys.end(), k)) search_[k] = std::string();
+      }
+      std::string last_updated;
+      if (auto meta = now.find("meta"); meta != now.end() && meta->is_object()) {
+        last_updated = meta->value("lastUpdated", "");
+      }
+      search_[internal::TypeHistoryKey(v.type, next_position, v.id)] =
+          internal::TypeHistoryValue(v.version, last_updated);
+      versions_.emplace_back(absl::StrCat(key, "/", BigEndian(v.version)), v.json);
+      resources_[std::move(key)] = std::move(next);
+    }
+    return absl::OkStatus();
+  }
+
+  // The current version of `key` with its index keys: from this batch, the model's cache, or
+  // read and parsed; nullptr for a new resource.
+  absl::StatusOr<std::shared_ptr<const internal::CachedResource>> Current(
+      const std::string& key, const ResourceVersion& v) const {
+    if (auto it = resources_.find(key); it != resources_.end()) return it->second;
+    // Version 1 is a new resource (the projection numbers versions from the stored one): there
+    // is nothing to look up, and a lookup that misses costs as much as one that hits.
+    if (v.version == 1) return nullptr;
+    if (auto cached = model_->cache_.Get(key)) return cached;
+    ASSIGN_OR_RETURN(std::optional<std::string> stored, model_->CurrentResource(v.type, v.id));
+    if (!stored.has_value()) return nullptr;
+    nlohmann::json old = nlohmann::json::parse(*stored, nullptr, /*allow_exceptions=*/false);
+    if (old.is_discarded()) {
+      return absl::DataLossError(absl::StrCat(v.type, "/", v.id, " is not JSON"));
+    }
+    auto current = std::make_shared<internal::CachedResource>();
+    current->index_keys = internal::SearchIndexKeys(v.type, v.id, old);
+    std::sort(current->index_keys.begin(), current->index_keys.end());
+    current->json = *std::move(stored);
+    return current;
+  }
+
+  void Clear() {
+    resources_.clear();
+    versions_.clear();
+    state_.clear();
+    search_.clear();
+    checkpoint_.reset();
+    events_ = 0;
+  }
+
+  RocksReadModel* const model_;
+  absl::Status status_;
+  std::optional<uint64_t> checkpoint_;  // the last event's next position; read on first Add
+  size_t events_ = 0;
+  std::map<std::string, std::shared_ptr<const internal::CachedResource>, std::less<>> resources_;
+  std::vector<std::pair<std::string, std::string>> versions_;  // unique keys
+  std::map<std::string, std::string, std::less<>> state_;
+  std::map<std::string, std::optional<std::string>> search_;  // nullopt: delete
+};
+
+absl::Status RocksReadModelBatch::Commit() {
+  RETURN_IF_ERROR(status_);
+  if (events_ == 0) return absl::OkStatus();
+  rocksdb::WriteBatch batch;
+  for (const auto& [key, resource] : resources_) {
+    RETURN_IF_ERROR(FromRocks(batch.Put(model_->cf(kResources), key, resource->json), "batch"));
+  }
+  std::sort(versions_.begin(), versions_.end());
+  for (const auto& [key, json] : versions_) {
+    RETURN_IF_ERROR(FromRocks(batch.Put(model_->cf(kVersions), key, json), "batch"));
+  }
+  for (const auto& [key, value] : state_) {
+    RETURN_IF_ERROR(FromRocks(batch.Put(model_->cf(kState), key, value), "batch"));
+  }
+  for (const auto& [key, value] : search_) {
+    RETURN_IF_ERROR(FromRocks(value.has_value() ? batch.Put(model_->cf(kSearch), key, *value)
+                                                : batch.Delete(model_->cf(kSearch), key),
+                              "batch"));
+  }
+  RETURN_IF_ERROR(FromRocks(
+      batch.Put(model_->cf(kMeta), kCheckpointKey, BigEndian(*checkpoint_)), "batch"));
+  rocksdb::WriteOptions options;
+  options.sync = model_->sync_;
+  RETURN_IF_ERROR(FromRocks(model_->db_->Write(options, &batch), "read model write"));
+  for (auto& [key, resource] : resources_) model_->cache_.Put(key, std::move(resource));
+  Clear();
+  return absl::OkStatus();
+}
+
+absl::Status RocksReadModel::Apply(const ProjectionOutput& output, uint64_t next_position) {
+  RocksReadModelBatch batch(this);
+  RETURN_IF_ERROR(batch.Add(output, next_position));
+  return batch.Commit();
+}
+
+absl::StatusOr<std::unique_ptr<ReadModelBatch>> RocksReadModel::NewBatch() {
+  return std::unique_ptr<ReadModelBatch>(new RocksReadModelBatch(this));
+}
 
 
 class RocksReadModelView : public ReadModelView {
@@ -382,7 +509,7 @@ absl::Status ClearForSchema(rocksdb::DB& db, std::vector<rocksdb::ColumnFamilyHa
     RETURN_IF_ERROR(FromRocks(db.DropColumnFamily(h), "drop column family"));
     RETURN_IF_ERROR(FromRocks(db.DestroyColumnFamilyHandle(h), "drop column family"));
     h = nullptr;
-    RETURN_IF_ERROR(FromRocks(db.CreateColumnFamily(rocksdb::ColumnFamilyOptions(), name, &h),
+    RETURN_IF_ERROR(FromRocks(db.CreateColumnFamily(FamilyOptions(), name, &h),
                               "create column family"));
   }
   rocksdb::WriteBatch batch;
@@ -419,9 +546,9 @@ absl::StatusOr<std::unique_ptr<ReadModel>> ReadModel::Open(const Options& option
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  families.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+  families.emplace_back(rocksdb::kDefaultColumnFamilyName, FamilyOptions());
   for (const char* name : {kResources, kVersions, kState, kMeta, kSearch}) {
-    families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    families.emplace_back(name, FamilyOptions());
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;

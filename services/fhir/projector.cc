@@ -82,40 +82,52 @@ void FhirProjector::Run() {
 }
 
 absl::Status FhirProjector::Project(const eventstore::SubscriptionBatch& batch, uint64_t* applied) {
+  // The whole batch goes into one write: each event is projected against the model plus the
+  // batch's earlier events, and the model moves from before the first to after the last at once
+  // (a crash leaves it at either). During a rebuild a batch holds hundreds of events, when live
+  // usually one.
+  ASSIGN_OR_RETURN(std::unique_ptr<fhir::ReadModelBatch> writes, model_->NewBatch());
+  uint64_t next = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    next = checkpoint_;
+  }
+  size_t projected = 0;
   for (const eventstore::RecordedEvent& event : batch.events) {
-    ASSIGN_OR_RETURN(fhir::ProjectionOutput output, fhir::Project(*model_, event));
+    ASSIGN_OR_RETURN(fhir::ProjectionOutput output, fhir::Project(*writes, event));
     if (!output.skipped_reason.empty()) {
       LOG_DEBUG("fhir.projector.skipped")
           .Kv("position", event.position)
           .Kv("type", event.type)
           .Kv("reason", output.skipped_reason);
     }
-    RETURN_IF_ERROR(model_->Apply(output, event.position + 1));
-    {
-      absl::MutexLock lock(&mu_);
-      checkpoint_ = event.position + 1;
-    }
-    if (options_.on_applied) options_.on_applied(event.position + 1);
-    ++*applied;
-    if (options_.stop_after_events > 0 && *applied >= options_.stop_after_events) {
-      return absl::OkStatus();
+    RETURN_IF_ERROR(writes->Add(output, event.position + 1));
+    next = event.position + 1;
+    ++projected;
+    if (options_.stop_after_events > 0 && *applied + projected >= options_.stop_after_events) {
+      break;
     }
   }
   // No filter is set, so the batch's checkpoint is normally just past its last event; should the
   // store have examined further (an empty tail), record that too.
-  uint64_t current;
+  const bool whole_batch = projected == batch.events.size();
+  if (whole_batch && batch.checkpoint > next) {
+    RETURN_IF_ERROR(writes->Add({}, batch.checkpoint));
+    next = batch.checkpoint;
+  }
+  if (writes->size() == 0) return absl::OkStatus();
+  RETURN_IF_ERROR(writes->Commit());
+  // One WAL sync per batch rather than per event.
+  RETURN_IF_ERROR(model_->Sync());
   {
     absl::MutexLock lock(&mu_);
-    current = checkpoint_;
+    checkpoint_ = next;
   }
-  if (batch.checkpoint > current) {
-    RETURN_IF_ERROR(model_->Apply({}, batch.checkpoint));
-    absl::MutexLock lock(&mu_);
-    checkpoint_ = batch.checkpoint;
+  if (options_.on_applied) {
+    for (size_t i = 0; i < projected; ++i) options_.on_applied(batch.events[i].position + 1);
   }
-  // One WAL sync per batch rather than per event: during a rebuild a batch holds hundreds of
-  // events, when live usually one.
-  return model_->Sync();
+  *applied += projected;
+  return absl::OkStatus();
 }
 
 absl::Status FhirProjector::WaitForCheckpoint(uint64_t next_position, absl::Duration timeout) {

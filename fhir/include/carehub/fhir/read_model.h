@@ -8,6 +8,15 @@
 //   ASSIGN_OR_RETURN(std::string json, model->Read("CarePlan", id));
 //   ASSIGN_OR_RETURN(std::shared_ptr<const ReadModelView> view, model->View());  // a snapshot
 //
+// Many events in one write (what the projector does with each batch the log delivers):
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<ReadModelBatch> batch, model->NewBatch());
+//   for (const RecordedEvent& e : events) {
+//     ASSIGN_OR_RETURN(ProjectionOutput out, Project(*batch, e));   // sees the earlier events
+//     RETURN_IF_ERROR(batch->Add(out, e.position + 1));
+//   }
+//   RETURN_IF_ERROR(batch->Commit());                                 // one WriteBatch
+//
 // Apply also keeps the search index (fhir/internal/search_index.h) and a per-type change order
 // for type history. A model written by another schema version (one without that index) is
 // cleared on Open, so the projector rebuilds it from the log.
@@ -20,6 +29,7 @@
 #ifndef CAREHUB_FHIR_READ_MODEL_H_
 #define CAREHUB_FHIR_READ_MODEL_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -63,6 +73,31 @@ class ReadModelView {
                                                                 uint64_t version) const = 0;
 };
 
+// The writes of consecutive events, gathered in memory and written to the model by Commit in one
+// RocksDB WriteBatch with the last event's checkpoint: a crash leaves the model before or after
+// the whole batch. Reads through the batch (CurrentResource, State) see the model plus what was
+// added, so that each event is projected exactly as if the earlier ones had been applied one by
+// one; the model's own readers see nothing of the batch before Commit. Writes to the same key
+// are coalesced (the last wins), which gives the same database contents as one Apply per event.
+//
+// Errors: Add as Apply (InvalidArgument for a checkpoint that does not move forward, DataLoss for
+// a stored resource that does not parse), and a batch whose Add failed writes nothing: Commit
+// returns that error. Commit returns RocksDB's error, if any; on success the batch is empty and
+// may be reused.
+//
+// Not thread-safe. At most one batch per model is written at a time (the model's single writer),
+// and a batch must not outlive its model.
+class ReadModelBatch : public ProjectionLookup {
+ public:
+  ~ReadModelBatch() override = default;
+  // Adds one event's output and the checkpoint past it.
+  virtual absl::Status Add(const ProjectionOutput& output, uint64_t next_position) = 0;
+  // Writes everything added (synced if Options::sync) and empties the batch.
+  virtual absl::Status Commit() = 0;
+  // Events added since the last Commit.
+  virtual size_t size() const = 0;
+};
+
 class ReadModel : public ProjectionLookup {
  public:
   struct Options {
@@ -87,6 +122,9 @@ class ReadModel : public ProjectionLookup {
   // `next_position`, in one WriteBatch (synced if Options::sync). An empty output just advances
   // the checkpoint. InvalidArgument if next_position is not above the current checkpoint.
   virtual absl::Status Apply(const ProjectionOutput& output, uint64_t next_position) = 0;
+
+  // A new, empty batch of writes (see ReadModelBatch). Apply is one event's batch.
+  virtual absl::StatusOr<std::unique_ptr<ReadModelBatch>> NewBatch() = 0;
 
   // Makes every Apply so far durable (one WAL sync).
   virtual absl::Status Sync() = 0;

@@ -1,0 +1,63 @@
+// ResourceCache: the current versions of recently written resources, as the read model committed
+// them, with the search-index keys of each. The read model's writer consults it before RocksDB:
+// the resource an event changes was usually written a few events before (a patient's events come
+// close together in the log, and every event references the same few organisations), so the
+// writer neither reads it back nor re-parses its JSON to find the index entries to replace.
+//
+//   ResourceCache cache(64 << 20);
+//   cache.Put("CarePlan/abc", {.json = json, .index_keys = keys});   // after the commit
+//   if (std::shared_ptr<const CachedResource> r = cache.Get("CarePlan/abc")) ... r->json ...
+//
+// Only the writer may fill it, and only with what it has committed: the cache is then never
+// ahead of or different from the database. An entry is replaced whole, never changed in place.
+//
+// Eviction: two generations; when the newer one holds more than half the byte budget it becomes
+// the older one and the older one is dropped, so recently used entries (moved to the newer
+// generation on a hit) survive. Approximately least-recently-used, at one hash lookup a hit.
+//
+// Thread-safety: thread-safe.
+#ifndef CAREHUB_FHIR_INTERNAL_RESOURCE_CACHE_H_
+#define CAREHUB_FHIR_INTERNAL_RESOURCE_CACHE_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+
+namespace carehub::fhir::internal {
+
+struct CachedResource {
+  std::string json;                     // the current version, as stored
+  std::vector<std::string> index_keys;  // its search-index keys, sorted
+};
+
+class ResourceCache {
+ public:
+  explicit ResourceCache(size_t max_bytes) : max_bytes_(max_bytes) {}
+
+  // The entry of "type/id"; nullptr if not cached.
+  std::shared_ptr<const CachedResource> Get(std::string_view key);
+  void Put(std::string key, std::shared_ptr<const CachedResource> resource);
+  void Clear();
+
+ private:
+  using Generation = absl::flat_hash_map<std::string, std::shared_ptr<const CachedResource>>;
+  static size_t Bytes(const std::string& key, const CachedResource& r);
+  void PutLocked(std::string key, std::shared_ptr<const CachedResource> resource)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const size_t max_bytes_;
+  absl::Mutex mu_;
+  Generation newer_ ABSL_GUARDED_BY(mu_);
+  Generation older_ ABSL_GUARDED_BY(mu_);
+  size_t newer_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace carehub::fhir::internal
+
+#endif  // CAREHUB_FHIR_INTERNAL_RESOURCE_CACHE_H_
