@@ -150,6 +150,13 @@ class AdtReader {
   const FacilityConfig& facility_;
 };
 
+// PV1-2 O (outpatient) or R (recurring patient): a visit without a bed. E (emergency) is not
+// among them: some EHRs keep E on an inpatient stay that began in the emergency department.
+bool OutpatientVisit(const AdtReader& r) {
+  const std::string patient_class = r.Get("PV1", 2);
+  return patient_class == "O" || patient_class == "R";
+}
+
 absl::Status MapAdmission(const AdtReader& r, v1::CommandRequest* c) {
   v1::InpatientAdmitted* a = c->mutable_inpatient_admitted();
   RETURN_IF_ERROR(r.Stay(a->mutable_stay()));
@@ -315,7 +322,14 @@ absl::StatusOr<v1::CommandRequest> MapAdt(const Hl7Message& message,
   RETURN_IF_ERROR(r.Patient(c.mutable_patient()));
 
   absl::Status status;
-  if (trigger == "A01" || trigger == "A06") {
+  if (OutpatientVisit(r) && (trigger == "A02" || trigger == "A03" || trigger == "A11" ||
+                             trigger == "A12" || trigger == "A13" || trigger == "A16")) {
+    // A visit of an outpatient is no hospital stay in the hub (A04 registers the patient only,
+    // and A07 ended the inpatient stay the visit continues): the patient is what it updates.
+    // Mapped as a stay event, the care service would answer NOT_FOUND or FAILED_PRECONDITION
+    // and the EHR would resend the message forever (AE) for something that is no error.
+    status = MapDemographics(r, &c);
+  } else if (trigger == "A01" || trigger == "A06") {
     status = MapAdmission(r, &c);
   } else if (trigger == "A02" || trigger == "A12") {
     status = MapTransfer(r, trigger == "A12", &c);

@@ -151,6 +151,36 @@ TEST(AdtMappingTest, A08A04A05UpdateDemographicsOnly) {
   }
 }
 
+// After an A07 the visit goes on as an outpatient one, and the A03 that ends it (PV1-2 O) is
+// about no stay of the hub's; nor is anything else that happens to an outpatient (O) or recurring
+// (R) visit. An emergency (E) visit may be an inpatient stay begun in the emergency department.
+TEST(AdtMappingTest, OutpatientVisitsUpdateThePatientOnly) {
+  const std::string outpatient = absl::StrReplaceAll(kPv1, {{"PV1|1|I|", "PV1|1|O|"}});
+  const std::string recurring = absl::StrReplaceAll(kPv1, {{"PV1|1|I|", "PV1|1|R|"}});
+  const std::string emergency = absl::StrReplaceAll(kPv1, {{"PV1|1|I|", "PV1|1|E|"}});
+  for (const char* trigger : {"A02", "A03", "A11", "A12", "A13", "A16"}) {
+    for (const std::string& pv1 : {outpatient, recurring}) {
+      absl::StatusOr<v1::CommandRequest> c = Map(Msg(trigger, pv1, "PV2|||||||||202611281400\r"));
+      ASSERT_TRUE(c.ok()) << trigger << ": " << c.status();
+      EXPECT_TRUE(c->has_demographics_updated()) << trigger << " " << pv1.substr(0, 8);
+      EXPECT_EQ(c->demographics_updated().family_name(), "Tolvansson");
+    }
+  }
+  absl::StatusOr<v1::CommandRequest> c = Map(Msg("A03", emergency));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->has_inpatient_discharged());
+  // A07 carries the new class, O: it still ends the inpatient stay.
+  c = Map(Msg("A07", outpatient));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->has_inpatient_discharged());
+  // An A06 turns the outpatient visit into a stay, and an A01 always admits.
+  for (const char* trigger : {"A01", "A06"}) {
+    c = Map(Msg(trigger, outpatient));
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_TRUE(c->has_inpatient_admitted()) << trigger;
+  }
+}
+
 TEST(AdtMappingTest, Rejections) {
   absl::StatusOr<v1::CommandRequest> c = Map(Msg("A99", kPv1));
   EXPECT_EQ(c.status().code(), absl::StatusCode::kUnimplemented);

@@ -17,6 +17,16 @@
 //   A08 update, A04 register, A05 pre-admit     DemographicsUpdated: the Patient only, never a
 //                                               care plan, team or encounter (an outpatient
 //                                               visit or a planned admission is not a stay yet)
+//   A02, A03, A11, A12, A13, A16 of an          DemographicsUpdated: the visit is no stay of
+//   outpatient visit (PV1-2 O or R)             the hub's (e.g. the A03 that ends the
+//                                               outpatient visit an A07 began)
+// Why A04, A05 and A07 are mapped so: the hub's care events know one kind of visit, the inpatient
+// stay (vårdtillfälle i slutenvård) that Lag (2017:612) is about; admitting it pauses the home
+// activities and starts the discharge deadlines. An A04 emergency or outpatient registration and
+// an A05 pre-admission are not such a stay (HL7 v2: "not assigned to a bed", "in preparation for
+// a visit"), so they must not open one; an A07 ("an inpatient becomes an outpatient") is the end
+// of the inpatient stay for the municipality and the deadlines, although the patient is still at
+// the hospital as an outpatient.
 // The patient is the PID-3 repetition whose assigning authority (CX-4.1 or CX-4.2) the facility
 // configures for personnummer or samordningsnummer, wherever it stands among the repetitions.
 // Timestamps without an offset are in the facility's time zone.
