@@ -77,7 +77,7 @@ constexpr char kSchemaKey[] = "schema";
 // changes what is indexed: entries of the old table would otherwise linger or be missing.
 constexpr char kSchemaVersion[] = "2";
 // Bytes of recently written resources the writer keeps (see fhir/internal/resource_cache.h).
-constexpr size_t kResourceCacheBytes = size_t{64} << 20;
+constexpr size_t kResourceCacheBytes = size_t{256} << 20;
 
 std::string BigEndian(uint64_t v) {
   std::string out(8, '\0');
@@ -239,6 +239,14 @@ class RocksReadModelBatch : public ReadModelBatch {
     return model_->CurrentResource(type, id);
   }
 
+  std::shared_ptr<const internal::ParsedResource> CurrentParsed(
+      std::string_view type, std::string_view id) const override {
+    const std::string key = ResourceKey(type, id);
+    if (auto it = resources_.find(key); it != resources_.end()) return it->second->parsed;
+    if (auto cached = model_->cache_.Get(key)) return cached->parsed;
+    return nullptr;
+  }
+
   absl::StatusOr<std::optional<std::string>> State(std::string_view key) const override {
     if (auto it = state_.find(key); it != state_.end()) {
       return std::optional<std::string>(it->second);
@@ -282,6 +290,7 @@ class RocksReadModelBatch : public ReadModelBatch {
       }
       auto next = std::make_shared<internal::CachedResource>();
       next->json = v.json;
+      next->parsed = v.parsed;
       next->index_keys = internal::SearchIndexKeys(v.type, v.id, now);
       // Sorted per parameter, not overall: compare as sets.
       std::sort(next->index_keys.begin(), next->index_keys.end());

@@ -1,7 +1,9 @@
 #include "fhir/internal/context.h"
 
 #include <algorithm>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -10,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "carehub/base/status_macros.h"
 #include "carehub/base/strings.h"
+#include "fhir/internal/resource_cache.h"
 
 namespace carehub::fhir::internal {
 namespace {
@@ -49,6 +52,53 @@ Json Body(const Json& resource) {
   return body;
 }
 
+
+bool IsPerVersionMetaKey(std::string_view key) {
+  return key == "versionId" || key == "lastUpdated" || key == "source";
+}
+
+// A member name as JSON: names of FHIR elements need no escaping, anything else goes through
+// the serializer.
+void AppendKey(std::string_view key, std::string& out) {
+  const bool plain = std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+  if (plain) {
+    out += '"';
+    out += key;
+    out += '"';
+  } else {
+    out += Json(std::string(key)).dump();
+  }
+  out += ':';
+}
+
+// Body(resource).dump(), without copying the resource: what decides whether an event changed a
+// resource, computed twice per resource an event touches.
+std::string BodyDump(const Json& resource) {
+  if (!resource.is_object()) return Body(resource).dump();
+  std::string out = "{";
+  bool first = true;
+  for (auto it = resource.begin(); it != resource.end(); ++it) {
+    const Json* value = &it.value();
+    Json meta;
+    if (it.key() == "meta" && value->is_object()) {
+      meta = Json::object();
+      for (auto m = value->begin(); m != value->end(); ++m) {
+        if (!IsPerVersionMetaKey(m.key())) meta[m.key()] = m.value();
+      }
+      if (meta.empty()) continue;
+      value = &meta;
+    }
+    if (!first) out += ',';
+    first = false;
+    AppendKey(it.key(), out);
+    out += value->dump();
+  }
+  out += '}';
+  return out;
+}
+
 }  // namespace
 
 std::string ProjectionContext::OccurredAt() const {
@@ -60,8 +110,15 @@ absl::StatusOr<Json*> ProjectionContext::Find(std::string_view type, std::string
   auto key = std::make_pair(std::string(type), std::string(id));
   auto it = touched_.find(key);
   if (it != touched_.end()) return it->second.json.is_null() ? nullptr : &it->second.json;
-  ASSIGN_OR_RETURN(std::optional<std::string> stored, lookup_.CurrentResource(type, id));
   Entry entry;
+  if (std::shared_ptr<const ParsedResource> parsed = lookup_.CurrentParsed(type, id)) {
+    entry.json = parsed->json;
+    entry.original_body = parsed->body_dump;
+    entry.previous_version = parsed->version;
+    auto [pos, inserted] = touched_.emplace(std::move(key), std::move(entry));
+    return &pos->second.json;
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, lookup_.CurrentResource(type, id));
   if (stored.has_value()) {
     entry.json = Json::parse(*stored, nullptr, /*allow_exceptions=*/false);
     if (entry.json.is_discarded() || !entry.json.is_object()) {
@@ -72,7 +129,7 @@ absl::StatusOr<Json*> ProjectionContext::Find(std::string_view type, std::string
         !absl::SimpleAtoi(meta["versionId"].get<std::string>(), &entry.previous_version)) {
       return absl::DataLossError(absl::StrCat("stored ", Sv(type), "/", Sv(id), " has no version"));
     }
-    entry.original_body = Body(entry.json).dump();
+    entry.original_body = BodyDump(entry.json);
   }
   auto [pos, inserted] = touched_.emplace(std::move(key), std::move(entry));
   return pos->second.json.is_null() ? nullptr : &pos->second.json;
@@ -147,6 +204,12 @@ absl::Status ProjectionContext::CreateReferencedResources() {
     const size_t slash = reference.find('/');
     const std::string type = reference.substr(0, slash);
     if (type != "Organization" && type != "Practitioner") continue;
+    if (!touched_.contains(std::make_pair(type, reference.substr(slash + 1)))) {
+      // The common case, every event: it exists already. Known without copying it.
+      std::shared_ptr<const ParsedResource> parsed =
+          lookup_.CurrentParsed(type, reference.substr(slash + 1));
+      if (parsed != nullptr && parsed->json.contains("identifier")) continue;
+    }
     ASSIGN_OR_RETURN(Json * resource, FindOrCreate(type, reference.substr(slash + 1)));
     if (resource->contains("identifier")) continue;  // exists: the first display name stays
     (*resource)["identifier"] = Json::array({ref["identifier"]});
@@ -170,29 +233,42 @@ absl::StatusOr<ProjectionOutput> ProjectionContext::Finish() {
   const std::string last_updated = Instant(recorded_.recorded_at);
   for (auto& [key, entry] : touched_) {
     if (entry.json.is_null()) continue;
-    Json body = Body(entry.json);
-    if (!entry.original_body.empty() && body.dump() == entry.original_body) continue;
+    if (!entry.original_body.empty() && BodyDump(entry.json) == entry.original_body) continue;
     const uint64_t version = entry.previous_version + 1;
-    // resourceType, id, meta first; then the body in its own order.
+    // resourceType, id, meta first; then the body in its own order. The working copy is not
+    // needed after Finish, so its members move into the new version.
     Json resource = Json::object();
     resource["resourceType"] = key.first;
     resource["id"] = key.second;
     Json meta = {{"versionId", absl::StrCat(version)},
                  {"lastUpdated", last_updated},
                  {"source", MetaSource()}};
-    if (body.contains("meta")) {
+    auto old_meta = entry.json.find("meta");
+    if (old_meta != entry.json.end() && !old_meta->is_object()) {
+      // Not a meta we wrote: keep Body()'s handling of it exactly.
+      Json body = Body(entry.json);
       for (auto it = body["meta"].begin(); it != body["meta"].end(); ++it)
         meta[it.key()] = it.value();
+    } else if (old_meta != entry.json.end()) {
+      for (auto it = old_meta->begin(); it != old_meta->end(); ++it) {
+        if (!IsPerVersionMetaKey(it.key())) meta[it.key()] = std::move(it.value());
+      }
     }
-    resource["meta"] = meta;
-    for (auto it = body.begin(); it != body.end(); ++it) {
+    resource["meta"] = std::move(meta);
+    for (auto it = entry.json.begin(); it != entry.json.end(); ++it) {
       if (it.key() != "resourceType" && it.key() != "id" && it.key() != "meta") {
-        resource[it.key()] = it.value();
+        resource[it.key()] = std::move(it.value());
       }
     }
     targets[absl::StrCat(key.first, "/", key.second)] =
         absl::StrCat(key.first, "/", key.second, "/_history/", version);
-    out.resources.push_back({key.first, key.second, version, resource.dump()});
+    // Handed to the writer, so that the next event that changes the resource need not parse it.
+    auto parsed = std::make_shared<ParsedResource>();
+    parsed->version = version;
+    parsed->body_dump = BodyDump(resource);
+    std::string json = resource.dump();
+    parsed->json = std::move(resource);
+    out.resources.push_back({key.first, key.second, version, std::move(json), std::move(parsed)});
   }
   if (!targets.empty()) {
     Json provenance = ProvenanceFor(targets);

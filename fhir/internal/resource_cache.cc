@@ -10,6 +10,8 @@ size_t ResourceCache::Bytes(const std::string& key, const CachedResource& r) {
   // Payload plus a rough per-string overhead (headers, hash slot, control block).
   size_t bytes = key.size() + r.json.size() + 96;
   for (const std::string& k : r.index_keys) bytes += k.size() + 32;
+  // A parsed document takes several times its text: a node per value, a string per member.
+  if (r.parsed != nullptr) bytes += 6 * r.json.size();
   return bytes;
 }
 

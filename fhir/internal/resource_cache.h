@@ -20,6 +20,7 @@
 #define CAREHUB_FHIR_INTERNAL_RESOURCE_CACHE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,12 +29,23 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "fhir/internal/fhir_json.h"
 
 namespace carehub::fhir::internal {
+
+// A resource version as the projection built it: what ProjectionContext would get by parsing
+// the stored JSON (same members, same order, same serialisation), without the parse.
+struct ParsedResource {
+  Json json;              // the whole resource
+  std::string body_dump;  // its serialisation without the per-version meta members
+  uint64_t version = 0;   // meta.versionId
+};
 
 struct CachedResource {
   std::string json;                     // the current version, as stored
   std::vector<std::string> index_keys;  // its search-index keys, sorted
+  // The same version parsed, when the projection that wrote it handed it over; else nullptr.
+  std::shared_ptr<const ParsedResource> parsed;
 };
 
 class ResourceCache {

@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,14 +36,23 @@
 
 namespace carehub::fhir {
 
+namespace internal {
+struct ParsedResource;  // fhir/internal/resource_cache.h
+}  // namespace internal
+
 // One new version of one resource.
 struct ResourceVersion {
   std::string type;  // FHIR resource type, e.g. "CarePlan"
   std::string id;
   uint64_t version = 0;  // meta.versionId, 1 for a new resource
   std::string json;      // the whole resource, compact JSON
+  // The same version as the projection built it, for a writer that keeps recent resources
+  // parsed (the read model's); not part of the value: == compares the four members above.
+  std::shared_ptr<const internal::ParsedResource> parsed;
 
-  friend bool operator==(const ResourceVersion&, const ResourceVersion&) = default;
+  friend bool operator==(const ResourceVersion& a, const ResourceVersion& b) {
+    return a.type == b.type && a.id == b.id && a.version == b.version && a.json == b.json;
+  }
 };
 
 // Everything one event changes. Apply all of it atomically, or none.
@@ -66,6 +76,13 @@ class ProjectionLookup {
                                                                      std::string_view id) const = 0;
   // A projection-state value; nullopt if never written.
   virtual absl::StatusOr<std::optional<std::string>> State(std::string_view key) const = 0;
+  // The current version of a resource already parsed, if the lookup keeps it so (the read
+  // model's batches keep what they wrote recently); nullptr otherwise, and then the projection
+  // parses CurrentResource. Must be exactly the current version when not null.
+  virtual std::shared_ptr<const internal::ParsedResource> CurrentParsed(std::string_view type,
+                                                                        std::string_view id) const {
+    return nullptr;
+  }
 };
 
 // Projects one event of the log. Events that are not care events (type outside
