@@ -158,6 +158,13 @@ absl::Status CheckWorkflow(const PatientState& state, v1::CareEvent& event) {
       if (invited->stay().visit_number().empty() && !state.open_stay().empty()) {
         *invited->mutable_stay() = state.stays().at(state.open_stay()).stay;
       }
+      // The meeting is an activity of the patient's open plan, if there is one (a SIP may also
+      // come before enrolment, e.g. for a patient known only from the hospital).
+      const bool open_plan = state.plan_status() == PlanStatus::kDraft ||
+                             state.plan_status() == PlanStatus::kActive;
+      if (invited->care_plan_id().empty() && open_plan) {
+        invited->set_care_plan_id(state.care_plan_id());
+      }
       return absl::OkStatus();
     }
     case v1::CareEvent::kSipMeetingHeld:

@@ -382,8 +382,20 @@ TEST_F(DecideTest, SipInvitationNeedsSipConsentAndMeetsTheTask) {
   ASSERT_TRUE(events.ok()) << events.status();
   EXPECT_EQ((*events)[0].sip_meeting_invited().consent_id(), "consent-sip");
   EXPECT_EQ((*events)[0].sip_meeting_invited().stay().visit_number(), "V1");
+  EXPECT_EQ((*events)[0].sip_meeting_invited().care_plan_id(), "");  // not enrolled: no plan
   ASSERT_EQ(events->size(), 2u);
   EXPECT_EQ((*events)[1].deadline_met().kind(), v1::DEADLINE_KIND_SIP_INVITATION_3_DAYS);
+}
+
+TEST_F(DecideTest, SipInvitationBelongsToTheOpenPlan) {
+  Enroll();
+  GiveSipConsent({kRegionHsa, kKommunHsa});
+  v1::CommandRequest invite = Command("invite", kT0 + absl::Hours(1));
+  invite.mutable_sip_meeting_invited()->set_meeting_id("sip-1");
+  absl::StatusOr<std::vector<v1::CareEvent>> events = Run(invite);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_FALSE(state_.care_plan_id().empty());
+  EXPECT_EQ((*events)[0].sip_meeting_invited().care_plan_id(), state_.care_plan_id());
 }
 
 TEST_F(DecideTest, LateFactRecordsTheBreachWithItsActualTime) {
