@@ -28,9 +28,11 @@ std::vector<std::string> Statuses(const std::vector<Json>& versions) {
 }
 
 // status of each CarePlan.activity by its description.
+// The plan's own activities (those with a detail), by description.
 std::map<std::string, std::string> ActivityStatuses(const Json& plan) {
   std::map<std::string, std::string> out;
   for (const Json& a : plan.value("activity", Json::array())) {
+    if (!a.contains("detail")) continue;
     Json detail = a.value("detail", Json::object());
     out[detail.value("description", "?")] = detail.value("status", "");
   }
@@ -241,6 +243,12 @@ TEST_F(MartaDischargeTest, PlanTeamStayAndDeadlinesThroughFhirAcrossProcesses) {
     }
     Json meeting = OnlyOne(fhir.SearchAll("Appointment?patient=" + patient_ref), "SIP meeting");
     EXPECT_EQ(meeting["status"], "fulfilled") << meeting.dump();
+    // The meeting is an activity of the plan (the invitation named no plan: the open one).
+    std::vector<std::string> referenced;
+    for (const Json& a : fhir.Read("CarePlan", plan_id).value("activity", Json::array())) {
+      if (a.contains("reference")) referenced.push_back(a["reference"].value("reference", ""));
+    }
+    EXPECT_EQ(referenced, std::vector<std::string>{"Appointment/" + meeting.value("id", "")});
     const std::vector<Json> communications = fhir.SearchAll("Communication?patient=" + patient_ref);
     Json info = OnlyOne(WithHubCode(communications, "information-vid-utskrivning"),
                               "discharge information");
