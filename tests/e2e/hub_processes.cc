@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,10 +42,7 @@ std::unique_ptr<ServerProcess> StartServer(const std::string& binary,
 }
 
 void StopCleanly(ServerProcess& server, const std::string& name) {
-  ASSERT_TRUE(server.Signal(SIGTERM).ok()) << name;
-  absl::StatusOr<int> status = server.WaitForExit(absl::Seconds(60));
-  ASSERT_TRUE(status.ok()) << name << ": " << status.status();
-  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << name << " wait status " << *status;
+  EXPECT_EQ(server.StopCleanly(), absl::OkStatus()) << name;
 }
 
 std::string CliRun::Show() const {
