@@ -106,6 +106,28 @@ struct FhirApi::Call {
                             ") is not supported: this API is read-only; allowed: ", Sv(allow)));
   }
 
+  // POST [type]/_search: the form's parameters join the URL's (_format and _pretty count only in
+  // the URL). False, with the call answered 415 or 400, if the body is not such a form.
+  bool TakeSearchForm(std::string_view type) {
+    const std::string_view sent = request.header("Content-Type");
+    if (!absl::StartsWithIgnoreCase(Sv(sent), "application/x-www-form-urlencoded")) {
+      Error(415, absl::StrCat("POST ", Sv(type), "/_search takes an "
+                              "application/x-www-form-urlencoded body, not '", Sv(sent), "'"));
+      return false;
+    }
+    absl::StatusOr<fhir::SearchParams> form = fhir_api::ParseQuery(request.body());
+    if (!form.ok()) {
+      Fail(form.status(), 400);
+      return false;
+    }
+    for (auto& [name, value] : *form) {
+      if (name != "_format" && name != "_pretty") {
+        params.emplace_back(std::move(name), std::move(value));
+      }
+    }
+    return true;
+  }
+
   void Ok(std::string body) {
     response.status = 200;
     response.content_type = content_type;
@@ -153,6 +175,13 @@ bool IsStrict(std::string_view prefer) {
     if (absl::StripAsciiWhitespace(part) == "handling=strict") return true;
   }
   return false;
+}
+
+// The strictness and paging of a Bundle-answering request: search, history, $everything.
+fhir::SearchOptions SearchOptionsFor(const HttpRequest& request, const FhirApi::Options& options) {
+  return {.strict = IsStrict(request.header("Prefer")),
+          .default_count = options.default_count,
+          .max_count = options.max_count};
 }
 
 // If-None-Match: "*", or a list of entity tags, weak or strong (weak comparison, RFC 7232 2.3.2).
@@ -441,27 +470,12 @@ void FhirApi::HandleRead(Call& call, std::string_view type, std::string_view id,
 
 void FhirApi::HandleSearch(Call& call, std::string_view type, bool post) {
   call.Access(Interaction::kSearchType, type);
-  if (post) {
-    const std::string_view content_type = call.request.header("Content-Type");
-    if (!absl::StartsWithIgnoreCase(Sv(content_type), "application/x-www-form-urlencoded")) {
-      return call.Error(415, absl::StrCat("POST ", Sv(type), "/_search takes an "
-                                          "application/x-www-form-urlencoded body, not '",
-                                          Sv(content_type), "'"));
-    }
-    absl::StatusOr<fhir::SearchParams> form = fhir_api::ParseQuery(call.request.body());
-    if (!form.ok()) return call.Fail(form.status(), 400);
-    for (auto& [name, value] : *form) {
-      if (name == "_format" || name == "_pretty") continue;  // only honoured in the URL
-      call.params.emplace_back(std::move(name), std::move(value));
-    }
-  }
+  if (post && !call.TakeSearchForm(type)) return;
   absl::StatusOr<fhir_api::SubsetSpec> spec =
       fhir_api::ParseSubset(call.Param("_summary"), call.Param("_elements"));
   if (!spec.ok()) return call.Fail(spec.status(), 400);
-  const fhir::SearchOptions options{.strict = IsStrict(call.request.header("Prefer")),
-                                    .default_count = options_.default_count,
-                                    .max_count = options_.max_count};
-  absl::StatusOr<fhir::SearchPage> page = searcher_->Search(type, call.params, options);
+  absl::StatusOr<fhir::SearchPage> page =
+      searcher_->Search(type, call.params, SearchOptionsFor(call.request, options_));
   if (!page.ok()) return call.Fail(page.status(), StatusFor(page.status()));
   call.Holds(*page);
   call.Ok(fhir_api::RenderSearchBundle(*page, {.base_url = call.base_url, .path = type}, *spec));
@@ -472,10 +486,8 @@ void FhirApi::HandleHistory(Call& call, std::string_view type, std::string_view 
   absl::StatusOr<fhir_api::SubsetSpec> spec =
       fhir_api::ParseSubset(call.Param("_summary"), call.Param("_elements"));
   if (!spec.ok()) return call.Fail(spec.status(), 400);
-  const fhir::SearchOptions options{.strict = IsStrict(call.request.header("Prefer")),
-                                    .default_count = options_.default_count,
-                                    .max_count = options_.max_count};
-  absl::StatusOr<fhir::SearchPage> page = searcher_->History(type, id, call.params, options);
+  absl::StatusOr<fhir::SearchPage> page =
+      searcher_->History(type, id, call.params, SearchOptionsFor(call.request, options_));
   if (!page.ok()) return call.Fail(page.status(), StatusFor(page.status()));
   call.Holds(*page);
   const std::string path = id.empty() ? absl::StrCat(Sv(type), "/_history")
@@ -491,10 +503,8 @@ void FhirApi::HandleEverything(Call& call, std::string_view id) {
   absl::StatusOr<fhir_api::SubsetSpec> spec =
       fhir_api::ParseSubset(call.Param("_summary"), call.Param("_elements"));
   if (!spec.ok()) return call.Fail(spec.status(), 400);
-  const fhir::SearchOptions options{.strict = IsStrict(call.request.header("Prefer")),
-                                    .default_count = options_.default_count,
-                                    .max_count = options_.max_count};
-  absl::StatusOr<fhir::SearchPage> page = searcher_->Everything(id, call.params, options);
+  absl::StatusOr<fhir::SearchPage> page =
+      searcher_->Everything(id, call.params, SearchOptionsFor(call.request, options_));
   if (!page.ok()) return call.Fail(page.status(), StatusFor(page.status()));
   call.Holds(*page);
   const std::string path = absl::StrCat("Patient/", Sv(id), "/$everything");
@@ -541,22 +551,11 @@ void FhirApi::HandleAuditEventRead(Call& call, std::string_view id) {
 
 void FhirApi::HandleAuditEventSearch(Call& call, bool post) {
   call.Access(Interaction::kSearchType, "AuditEvent");
-  if (post) {
-    if (!absl::StartsWithIgnoreCase(Sv(call.request.header("Content-Type")), "application/x-www-form-urlencoded")) {
-      return call.Error(415, "POST AuditEvent/_search takes an application/x-www-form-urlencoded body");
-    }
-    absl::StatusOr<fhir::SearchParams> form = fhir_api::ParseQuery(call.request.body());
-    if (!form.ok()) return call.Fail(form.status(), 400);
-    for (auto& [name, value] : *form) {
-      if (name != "_format" && name != "_pretty") call.params.emplace_back(std::move(name), std::move(value));
-    }
-  }
+  if (post && !call.TakeSearchForm("AuditEvent")) return;
   absl::StatusOr<fhir_api::SubsetSpec> spec = fhir_api::ParseSubset(call.Param("_summary"), call.Param("_elements"));
   if (!spec.ok()) return call.Fail(spec.status(), 400);
   absl::StatusOr<fhir_api::AuditEventSearch> search = fhir_api::ParseAuditEventSearch(
-      call.params, {.strict = IsStrict(call.request.header("Prefer")),
-                    .default_count = options_.default_count,
-                    .max_count = options_.max_count});
+      call.params, SearchOptionsFor(call.request, options_));
   if (!search.ok()) return call.Fail(search.status(), 400);
   absl::StatusOr<audit::AccessPage> found = options_.access_log->Find(search->query);
   if (!found.ok()) return call.Fail(found.status(), StatusFor(found.status()));

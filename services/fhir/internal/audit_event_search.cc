@@ -116,7 +116,7 @@ const fhir::ResourceSearchDef& AuditEventSearchDefinition() {
 }
 
 absl::StatusOr<AuditEventSearch> ParseAuditEventSearch(const fhir::SearchParams& params,
-                                                       const AuditEventSearchOptions& options) {
+                                                       const fhir::SearchOptions& options) {
   AuditEventSearch search;
   search.query.limit = options.default_count;
   bool counted = false;

@@ -33,12 +33,6 @@ namespace carehub::services::fhir_api {
 // The AuditEvent row of the CapabilityStatement: type, parameters, no includes or sorts.
 const fhir::ResourceSearchDef& AuditEventSearchDefinition();
 
-struct AuditEventSearchOptions {
-  bool strict = false;
-  size_t default_count = 50;
-  size_t max_count = 1000;
-};
-
 struct AuditEventSearch {
   audit::AccessQuery query;
   // URL-encoded parameters applied, without _cursor: the self link, and the base of the next.
@@ -48,7 +42,7 @@ struct AuditEventSearch {
 
 // InvalidArgument for a malformed value, or (strict) an unknown parameter.
 absl::StatusOr<AuditEventSearch> ParseAuditEventSearch(const fhir::SearchParams& params,
-                                                       const AuditEventSearchOptions& options);
+                                                       const fhir::SearchOptions& options);
 
 }  // namespace carehub::services::fhir_api
 
