@@ -263,7 +263,8 @@ TEST_F(AuditCliTest, RunningHubIsAuditedOverGrpc) {
   const std::string port_file = dir_.File("port");
   absl::StatusOr<std::unique_ptr<ServerProcess>> hub = ServerProcess::Start(
       CAREHUBD_PATH,
-      {"--data_dir=" + data_dir(), "--grpc_address=127.0.0.1:0", "--port_file=" + port_file},
+      {"--data_dir=" + data_dir(), "--grpc_address=127.0.0.1:0", "--http_address=127.0.0.1:0",
+       "--municipal_http_address=127.0.0.1:0", "--port_file=" + port_file},
       dir_.File("carehubd.log"));
   ASSERT_TRUE(hub.ok()) << hub.status();
   absl::StatusOr<int> port = (*hub)->WaitForPortFile(port_file, absl::Seconds(60));

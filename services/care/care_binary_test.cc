@@ -86,7 +86,8 @@ TEST(CareBinaryTest, InsideCarehubd) {
   }
   ServerProcess::Serving hub = StartGrpcServer(
       CAREHUBD_PATH,
-      {"--data_dir=" + dir.File("data"), "--payment_agreements=" + dir.File("agreements.txt")},
+      {"--data_dir=" + dir.File("data"), "--payment_agreements=" + dir.File("agreements.txt"),
+       "--http_address=127.0.0.1:0", "--municipal_http_address=127.0.0.1:0"},
       dir, "carehubd");
   ASSERT_NE(hub.process, nullptr);
   EXPECT_TRUE(AdmitTolvan(hub.port).patient_created());

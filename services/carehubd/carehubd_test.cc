@@ -10,8 +10,13 @@
 namespace carehub::services::testing {
 namespace {
 
+const ServerBinary kCarehubd = {
+    .name = "carehubd",
+    .path = CAREHUBD_PATH,
+    .flags = {"--http_address=127.0.0.1:0", "--municipal_http_address=127.0.0.1:0"}};
+
 INSTANTIATE_TEST_SUITE_P(Carehubd, ServerBinaryTest,
-                         ::testing::Values(ServerBinary{"carehubd", CAREHUBD_PATH}),
+                         ::testing::Values(kCarehubd),
                          [](const auto&) { return "carehubd"; });
 
 // carehubd's own layout: one data directory, the event log under eventstore/.
@@ -24,7 +29,7 @@ TEST_P(CarehubdTest, KeepsTheEventLogUnderEventstoreInTheDataDirectory) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Carehubd, CarehubdTest,
-                         ::testing::Values(ServerBinary{"carehubd", CAREHUBD_PATH}),
+                         ::testing::Values(kCarehubd),
                          [](const auto&) { return "carehubd"; });
 
 }  // namespace

@@ -30,7 +30,7 @@ trap cleanup EXIT
   { cat "$work/synth.log" >&2; exit 1; }
 
 "$carehubd" --data_dir "$work/data" --grpc_address=127.0.0.1:0 --http_address=127.0.0.1:0 \
-  --port_file "$work/grpc.port" --http_port_file "$work/http.port" 2> "$work/carehubd.log" &
+  --municipal_http_address=127.0.0.1:0 --port_file "$work/grpc.port" --http_port_file "$work/http.port" 2> "$work/carehubd.log" &
 pid=$!
 
 # Wait for the HTTP port, then for the projector to reach the log's end (60 s at most).

@@ -53,6 +53,7 @@ void ServerBinaryTest::StartServer(const std::vector<std::string>& extra_flags) 
       absl::StrCat("--port_file=", port_file_),
       "--shutdown_grace=5s",
   };
+  flags.insert(flags.end(), GetParam().flags.begin(), GetParam().flags.end());
   flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
   absl::StatusOr<std::unique_ptr<ServerProcess>> server =
       ServerProcess::Start(GetParam().path, flags, log_file_);
@@ -236,12 +237,12 @@ TEST_P(ServerBinaryTest, StopsWithinTheGraceWhileAnIdleClientStaysConnected) {
 TEST_P(ServerBinaryTest, FailsToStartWhenTheAddressIsTaken) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   TempDir other;
-  absl::StatusOr<std::unique_ptr<ServerProcess>> second = ServerProcess::Start(
-      GetParam().path,
-      {absl::StrCat("--data_dir=", other.File("data")),
-       absl::StrCat("--grpc_address=127.0.0.1:", port_),
-       absl::StrCat("--port_file=", other.File("port"))},
-      log_file_);
+  std::vector<std::string> flags = {absl::StrCat("--data_dir=", other.File("data")),
+                                    absl::StrCat("--grpc_address=127.0.0.1:", port_),
+                                    absl::StrCat("--port_file=", other.File("port"))};
+  flags.insert(flags.end(), GetParam().flags.begin(), GetParam().flags.end());
+  absl::StatusOr<std::unique_ptr<ServerProcess>> second =
+      ServerProcess::Start(GetParam().path, flags, log_file_);
   ASSERT_TRUE(second.ok()) << second.status();
   absl::StatusOr<int> wait_status = (*second)->WaitForExit(kStopTimeout);
   ASSERT_TRUE(wait_status.ok()) << wait_status.status();

@@ -23,6 +23,9 @@ namespace carehub::services::testing {
 struct ServerBinary {
   std::string name;  // shows in test names
   std::string path;  // the executable
+  // Flags it always gets besides --data_dir, --grpc_address and --port_file: carehubd's other
+  // listeners on port 0 too, so that tests running at once never meet on a default port.
+  std::vector<std::string> flags;
 };
 
 class ServerBinaryTest : public ::testing::TestWithParam<ServerBinary> {
