@@ -39,6 +39,19 @@ constexpr size_t kMaxGroupBytes = 64u << 20;
 // The status payload that carries a conflict's actual version ("none" or decimal).
 constexpr char kActualVersionUrl[] = "type.carehub.se/carehub.eventstore.ActualVersion";
 
+// The key without its trailing fixed64 (a version or position): the stream id or index key.
+// As an insert-hint extractor it gives every stream and every index key its own memtable hint,
+// and each of them only grows, so an insert continues where that key's last one ended instead
+// of searching the skip list from the top.
+class AllButTrailingFixed64 : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "carehub.AllButTrailingFixed64"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), key.size() - 8);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() >= 8; }
+};
+
 }  // namespace
 
 // The one place where RocksDB's status becomes ours.
@@ -163,13 +176,17 @@ absl::Status EventStoreImpl::OpenDatabase() {
   lookups.write_buffer_size = 8u << 20;
   lookups.memtable_whole_key_filtering = true;
   lookups.memtable_prefix_bloom_size_ratio = 0.05;
+  rocksdb::ColumnFamilyOptions streams = lookups;
+  streams.memtable_insert_with_hint_prefix_extractor = std::make_shared<AllButTrailingFixed64>();
+  rocksdb::ColumnFamilyOptions index = family;
+  index.memtable_insert_with_hint_prefix_extractor = streams.memtable_insert_with_hint_prefix_extractor;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, family},
       {kEventsFamily, events},
-      {kStreamsFamily, lookups},
+      {kStreamsFamily, streams},
       {kIdsFamily, lookups},
-      {kIndexFamily, family}};
+      {kIndexFamily, index}};
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (options_.read_only) {

@@ -147,6 +147,30 @@ TEST_F(EventStoreTest, ReappendingKnownIdsReturnsOriginalResultAndWritesNothing)
   EXPECT_EQ(store_->Head(), head);
 }
 
+TEST(EventStoreWithoutIdIndexTest, RepeatedIdsAreWrittenAgainAndTheChainHolds) {
+  TempDir dir;
+  ManualClock clock{absl::FromUnixSeconds(1767225600)};
+  absl::StatusOr<std::unique_ptr<EventStore>> store =
+      EventStore::Open({.path = dir.path(), .clock = &clock, .index_event_ids = false});
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Append("s", ExpectedVersion::Any(), {Event("a")}).ok());
+  absl::StatusOr<AppendResult> again = (*store)->Append("s", ExpectedVersion::Any(), {Event("a")});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(again->idempotent_replay);
+  EXPECT_EQ(again->first_position, 1u);
+  EXPECT_EQ(again->last_version, 1u);
+  // Within one append ids must still differ: that is validation, not the index.
+  EXPECT_EQ((*store)->Append("s", ExpectedVersion::Any(), {Event("b"), Event("b")}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<ReadAllResult> all = (*store)->ReadAll({});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->events.size(), 2u);
+  EXPECT_EQ(all->events[1].event_id, "a");
+  absl::StatusOr<VerifyResult> verify = (*store)->Verify(std::nullopt);
+  ASSERT_TRUE(verify.ok());
+  EXPECT_TRUE(verify->ok);
+}
+
 TEST_F(EventStoreTest, InvalidInputIsRejectedAndChangesNothing) {
   ASSERT_TRUE(store_->Append("s", ExpectedVersion::Any(), {Event("a")}).ok());
   LogHead head = store_->Head();

@@ -9,7 +9,8 @@
 //                                                 first_version + count - 1 sit at consecutive
 //                                                 positions from first_position. A stream's last
 //                                                 version comes from its last run.
-//   ids      key event_id                       -> position       (durable idempotency index)
+//   ids      key event_id                       -> position       (durable idempotency index;
+//                                                 empty when Options::index_event_ids is off)
 //   index    key index_key 0x00 position        -> ""             (optional secondary index:
 //                                                 ProposedEvent::index_keys; derived data, not
 //                                                 hashed; absent in logs written before it)

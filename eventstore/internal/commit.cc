@@ -61,8 +61,10 @@ class EventStoreImpl::GroupDecider {
       value.append(reinterpret_cast<const char*>(event.hash.data()), event.hash.size());
       std::string position = EncodeFixed64(event.position);
       batch_.Put(store_->events_, position, value);
-      batch_.Put(store_->ids_, event.event_id, position);
-      ids_.emplace(event.event_id, committed_.size());
+      if (store_->options_.index_event_ids) {
+        batch_.Put(store_->ids_, event.event_id, position);
+        ids_.emplace(event.event_id, committed_.size());
+      }
       committed_.push_back(std::move(event));
     }
     result.last_position = next_position_ - 1;
@@ -110,6 +112,7 @@ class EventStoreImpl::GroupDecider {
   // The original result if every event of `append` is already stored as this very batch;
   // nullopt if none is; AlreadyExists otherwise.
   absl::StatusOr<std::optional<AppendResult>> CheckIdempotency(const PendingAppend& append) {
+    if (!store_->options_.index_event_ids) return std::optional<AppendResult>();
     std::vector<RecordedEvent> known;
     size_t unknown = 0;
     for (size_t i = 0; i < append.events.size(); ++i) {

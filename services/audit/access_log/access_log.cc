@@ -142,7 +142,9 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(const AccessLogOption
                         // Lookups go through the index; a small cache and ring suit a log that is
                         // written far more than it is read.
                         .recent_events_capacity = 1024, .block_cache_bytes = 32u << 20,
-                        .read_only = options.read_only}));
+                        .read_only = options.read_only,
+                        // Entries are never resent (NewEventId): no idempotency index to keep.
+                        .index_event_ids = false}));
   return std::make_unique<AccessLog>(std::move(store));
 }
 

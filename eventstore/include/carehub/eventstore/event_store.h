@@ -57,6 +57,11 @@ struct Options {
   // FailedPrecondition. Fails with Unavailable if another process holds the database open
   // for writing.
   bool read_only = false;
+  // Keep the durable event-id index that makes appends idempotent. A log whose writers never
+  // resend an append (the access log: each entry gets a fresh random id) can turn it off and
+  // save a lookup and a random memtable insert per event; ids are then still stored with each
+  // event, but an append repeating a stored id is written again.
+  bool index_event_ids = true;
 };
 
 // A subscription to the global log: catch-up from a position, then live, with no gap and no
