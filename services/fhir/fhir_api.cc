@@ -49,6 +49,7 @@ struct FhirApi::Call {
   bool pretty = false;
   // Set by the handlers that read patient data: what the access log records.
   std::optional<audit::AccessEntry> access;
+  bool logging_access = false;  // an access log is configured: Holds() records what it is given
 
   void Access(Interaction interaction, std::string_view type) {
     access.emplace();
@@ -57,9 +58,13 @@ struct FhirApi::Call {
   }
   // A resource the response holds, and the patients it names.
   void Holds(std::string_view json) {
-    if (!access.has_value()) return;
+    if (!logging_access || !access.has_value()) return;
     fhir_api::ResourceFacts facts;
     if (!fhir_api::ScanResource(json, &facts)) return;
+    Holds(json, facts);
+  }
+  void Holds(std::string_view json, const fhir_api::ResourceFacts& facts) {
+    if (!logging_access || !access.has_value()) return;
     uint64_t version = 0;
     if (!absl::SimpleAtoi(Sv(facts.version_id), &version)) version = 0;
     access->resources.push_back(
@@ -243,7 +248,8 @@ void FhirApi::HandleAsync(const HttpRequest& request, HttpResponse* response,
   Call call{.request = request,
             .response = *response,
             .path = target.substr(0, q),
-            .query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1)};
+            .query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1),
+            .logging_access = options_.access_log != nullptr};
   Serve(call);
   if (!call.access.has_value() || options_.access_log == nullptr) return done();
   audit::AccessEntry& entry = *call.access;
@@ -430,9 +436,9 @@ void FhirApi::HandleRead(Call& call, std::string_view type, std::string_view id,
     }
     return call.Fail(json.status(), 500);
   }
-  call.Holds(*json);
   fhir_api::ResourceFacts facts;
   fhir_api::ScanResource(*json, &facts);
+  call.Holds(*json, facts);
   HttpResponse& response = call.response;
   std::optional<absl::Time> last_updated = fhir_api::ParseInstant(facts.last_updated);
   if (!facts.version_id.empty()) {

@@ -24,6 +24,17 @@ TEST(ScanResourceTest, FindsTypeIdAndMetaAnywhereAtTopLevel) {
   EXPECT_FALSE(ScanResource(R"({"id":"x")", &f));
 }
 
+TEST(ScanResourceTest, StopsOnceItHasAllFourFacts) {
+  ResourceFacts f;
+  // What follows the facts is not read: a large resource costs no more than a small one.
+  EXPECT_TRUE(ScanResource(
+      R"({"resourceType":"Goal","id":"g","meta":{"versionId":"1","lastUpdated":"2026-03-01T02:10:00Z"},)"
+      R"("note":[not read)",
+      &f));
+  EXPECT_EQ(f.id, "g");
+  EXPECT_EQ(f.version_id, "1");
+}
+
 TEST(JsonQuoteTest, EscapesAndKeepsUtf8Valid) {
   EXPECT_EQ(JsonQuote("a\"b\\c\n\x01"), R"("a\"b\\c\n\u0001")");
   EXPECT_EQ(JsonQuote("Märta"), "\"Märta\"");

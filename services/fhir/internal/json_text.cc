@@ -114,6 +114,11 @@ bool ScanResource(std::string_view json, ResourceFacts* facts) {
       ok = scanner.SkipValue();
     }
     if (!ok) return false;
+    // The projector writes these members first: the rest of a large resource need not be read.
+    if (!facts->resource_type.empty() && !facts->id.empty() && !facts->version_id.empty() &&
+        !facts->last_updated.empty()) {
+      return true;
+    }
   } while (scanner.Consume(','));
   return scanner.Consume('}');
 }

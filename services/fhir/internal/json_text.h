@@ -25,7 +25,9 @@ struct ResourceFacts {
   std::string_view last_updated;  // meta.lastUpdated
 };
 
-// False if `json` is not a well-formed JSON object at the top level.
+// Walks the top-level members until all four facts are found (the projector writes them first),
+// so the rest of the resource is not read. False if what it walked is not a well-formed JSON
+// object.
 bool ScanResource(std::string_view json, ResourceFacts* facts);
 
 // `s` as a JSON string literal, with quotes.
