@@ -21,6 +21,10 @@ using care::v1::CareEvent;
 using internal::ProjectionContext;
 
 constexpr char kCareEventTypePrefix[] = "carehub.care.v1.";
+// A patient's record is the patient's own stream. The care service's identifier registry
+// ("pid-" streams) copies each link into it, so the registry is not projected: a replay of the
+// patient's stream then gives the very versions (and lastUpdated times) the server projected.
+constexpr char kPatientStreamPrefix[] = "patient-";
 
 absl::Status Dispatch(ProjectionContext& ctx, const CareEvent& e) {
   switch (e.payload_case()) {
@@ -103,6 +107,10 @@ absl::StatusOr<ProjectionOutput> Project(const ProjectionLookup& lookup,
   ProjectionOutput skipped;
   if (!absl::StartsWith(event.type, kCareEventTypePrefix)) {
     skipped.skipped_reason = "not a care event";
+    return skipped;
+  }
+  if (!absl::StartsWith(event.stream_id, kPatientStreamPrefix)) {
+    skipped.skipped_reason = "not in a patient's stream";
     return skipped;
   }
   CareEvent care_event;

@@ -13,8 +13,9 @@
 //     value := state value
 //   column family "meta"
 //     key "checkpoint" := uint64, 8 bytes big-endian: the next log position to project
-//     key "schema"     := decimal schema version of this layout (kSchemaVersion); a model with
-//                         another (or none while holding data) is cleared on Open and rebuilt
+//     key "schema"     := decimal schema version of this layout and of the projection's rules
+//                         (kSchemaVersion); a model with another (or none while holding data)
+//                         is cleared on Open and rebuilt
 //   column family "search" (fhir/internal/search_index.h builds these keys)
 //     key   := "x" type "/" param NUL entry NUL id          value := ""
 //       entry := "c:" code                 token: a code, whatever its system
@@ -72,10 +73,11 @@ constexpr char kMeta[] = "meta";
 constexpr char kSearch[] = "search";
 constexpr char kCheckpointKey[] = "checkpoint";
 constexpr char kSchemaKey[] = "schema";
-// 1: resources, versions, state, checkpoint. 2: the search index and type history.
-// Bump it whenever the key grammar or the parameter table (fhir/internal/search_params.cc)
-// changes what is indexed: entries of the old table would otherwise linger or be missing.
-constexpr char kSchemaVersion[] = "2";
+// 1: resources, versions, state, checkpoint. 2: the search index and type history. 3: the
+// identifier registry's streams are no longer projected (fhir/projection.cc).
+// Bump it whenever the key grammar, the parameter table (fhir/internal/search_params.cc) or the
+// projection's rules change what is stored: entries of the old rules would otherwise linger.
+constexpr char kSchemaVersion[] = "3";
 // Bytes of recently written resources the writer keeps (see fhir/internal/resource_cache.h).
 constexpr size_t kResourceCacheBytes = size_t{256} << 20;
 

@@ -2,6 +2,11 @@
 // carehub-eventstore, carehub-care and carehub-fhir each in its own process on 127.0.0.1:0, data
 // in a temp dir, the journey driven over gRPC (carehub.care.v1.CareService) and everything
 // asserted through the FHIR REST API over HTTP, waiting for the projector through GET /health.
+//
+// Also what the record said at each moment: the FHIR resources served during the journey are
+// recorded with the log position (or time) of each moment, and `carehub-audit replay --at` must
+// reproduce every one of them exactly, both on the stopped hub's data directory and over gRPC
+// against a running carehubd.
 #include <fstream>
 #include <map>
 #include <memory>
@@ -9,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/hub_processes.h"
@@ -20,6 +26,60 @@ namespace {
 using services::testing::ReadFileOrEmpty;
 
 constexpr char kHub[] = "https://carehub.se/fhir/CodeSystem/carehub";
+
+// The resources of Märta's record as the API served them at one moment of the journey.
+struct Served {
+  std::string label;
+  uint64_t position = 0;       // the last event of the moment
+  absl::Time after;            // a time after that event was recorded and before the next
+  std::map<std::string, Json> resources;  // "Type/id" -> the body GET /fhir/Type/id answered
+};
+
+// Types that `replay` leaves out by design (audit.h): shared across patients, or Provenance.
+bool SharedType(const std::string& type) {
+  return type == "Organization" || type == "Practitioner" || type == "PractitionerRole" ||
+         type == "Provenance";
+}
+
+Served Capture(const FhirClient& fhir, const std::string& patient_id, const std::string& label,
+               uint64_t position) {
+  Served served{.label = label, .position = position, .after = absl::Now()};
+  for (const Json& r : fhir.SearchAll(absl::StrCat("Patient/", patient_id, "/$everything?_count=500"))) {
+    const std::string type = r.value("resourceType", "");
+    if (SharedType(type)) continue;
+    const std::string id = r.value("id", "");
+    served.resources[absl::StrCat(type, "/", id)] = fhir.Read(type, id);
+  }
+  return served;
+}
+
+std::string Keys(const std::map<std::string, Json>& m) {
+  std::string out;
+  for (const auto& [key, unused] : m) absl::StrAppend(&out, key, " ");
+  return out;
+}
+
+// The replay's Bundle, unwrapped, must hold exactly the resources served at the moment, each
+// equal as a JSON document (meta included: the replay promises the server's bytes).
+void ExpectReplayReproduces(const CliRun& run, const Served& served, const std::string& how) {
+  SCOPED_TRACE(absl::StrCat(served.label, " via ", how));
+  ASSERT_EQ(run.exit_code, 0) << run.Show();
+  Json bundle = Json::parse(run.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(bundle.is_object()) << run.Show();
+  EXPECT_EQ(bundle.value("resourceType", ""), "Bundle");
+  std::map<std::string, Json> replayed;
+  for (const Json& entry : bundle.value("entry", Json::array())) {
+    Json r = entry["resource"];
+    replayed[absl::StrCat(r.value("resourceType", ""), "/", r.value("id", ""))] = r;
+  }
+  EXPECT_EQ(Keys(replayed), Keys(served.resources));
+  for (const auto& [key, resource] : served.resources) {
+    auto it = replayed.find(key);
+    if (it == replayed.end()) continue;
+    EXPECT_EQ(it->second, resource) << key << "\n replayed: " << it->second.dump()
+                                    << "\n served:   " << resource.dump();
+  }
+}
 
 std::vector<std::string> Statuses(const std::vector<Json>& versions) {
   std::vector<std::string> out;
@@ -114,6 +174,7 @@ TEST_F(MartaDischargeTest, PlanTeamStayAndDeadlinesThroughFhirAcrossProcesses) {
   CareClient care(care_port_);
   FhirClient fhir(http_port_);
   MartaJourney marta(&care);
+  std::vector<Served> moments;
 
   // 2 November: the plan agreed, the team from region and municipality.
   const uint64_t agreed = marta.EnrolAndAgreePlan();
@@ -125,6 +186,7 @@ TEST_F(MartaDischargeTest, PlanTeamStayAndDeadlinesThroughFhirAcrossProcesses) {
   const std::string patient_ref = "Patient/" + patient_id;
   EXPECT_EQ(patient["birthDate"], "1947-03-01");
   EXPECT_EQ(patient["gender"], "female");  // the second-to-last digit is even
+  moments.push_back(Capture(fhir, patient_id, "plan agreed", agreed));
 
   Json plan = OnlyOne(fhir.SearchAll("CarePlan?patient=" + patient_ref), "CarePlan");
   EXPECT_EQ(plan["status"], "active");
@@ -167,6 +229,7 @@ TEST_F(MartaDischargeTest, PlanTeamStayAndDeadlinesThroughFhirAcrossProcesses) {
   const uint64_t admitted = marta.AdmitAtNight();
   ASSERT_FALSE(HasFailure()) << Logs();
   ASSERT_TRUE(fhir.WaitUntilProjected(admitted).ok()) << Logs();
+  moments.push_back(Capture(fhir, patient_id, "admitted at night", admitted));
   {
     Json stay = OnlyOne(fhir.SearchAll("Encounter?patient=" + patient_ref), "Encounter");
     EXPECT_EQ(stay["status"], "in-progress");
@@ -190,6 +253,7 @@ TEST_F(MartaDischargeTest, PlanTeamStayAndDeadlinesThroughFhirAcrossProcesses) {
   const uint64_t ready = marta.NoticeTransferAndReady();
   ASSERT_FALSE(HasFailure()) << Logs();
   ASSERT_TRUE(fhir.WaitUntilProjected(ready).ok()) << Logs();
+  moments.push_back(Capture(fhir, patient_id, "ready for discharge", ready));
   std::string stay_id;
   {
     Json stay = OnlyOne(fhir.SearchAll("Encounter?patient=" + patient_ref), "Encounter");
@@ -224,6 +288,7 @@ TEST_F(MartaDischargeTest, PlanTeamStayAndDeadlinesThroughFhirAcrossProcesses) {
   ASSERT_TRUE(checked.ok()) << checked.status();
   EXPECT_EQ(checked->event_ids_size(), 0);
   ASSERT_TRUE(fhir.WaitUntilProjected(home).ok()) << Logs();
+  moments.push_back(Capture(fhir, patient_id, "back home", home));
   {
     Json stay = fhir.Read("Encounter", stay_id);
     EXPECT_EQ(stay["status"], "finished");
@@ -259,6 +324,82 @@ TEST_F(MartaDischargeTest, PlanTeamStayAndDeadlinesThroughFhirAcrossProcesses) {
   StopCleanly(*care_, "care");
   StopCleanly(*store_, "eventstore");
   ASSERT_FALSE(HasFailure()) << Logs();
+
+  // What was served at each moment, replayed from the stopped hub's data directory: by the log
+  // position of the moment, and for the night of the admission also by a time.
+  for (const Served& served : moments) {
+    ExpectReplayReproduces(
+        RunCli(dir_, CAREHUB_AUDIT_PATH,
+               {"--data_dir=" + dir_.File("hub"), "replay", "--patient=" + marta.personnummer(),
+                absl::StrCat("--at=", served.position)}),
+        served, "--data_dir --at=position");
+  }
+  ExpectReplayReproduces(
+      RunCli(dir_, CAREHUB_AUDIT_PATH,
+             {"--data_dir=" + dir_.File("hub"), "replay", "--patient=" + marta.personnummer(),
+              "--at=" + Rfc3339(moments[1].after)}),
+      moments[1], "--data_dir --at=time");
+}
+
+// carehubd, one process: the replay over gRPC (--hub) of the running hub, then on its data
+// directory once stopped, against what its FHIR API served.
+TEST(MartaReplayTest, ReplayAtEachMomentIsWhatTheHubServed) {
+  TempDir dir;
+  int grpc_port = 0, http_port = 0;
+  std::unique_ptr<ServerProcess> hub = StartServer(
+      CAREHUBD_PATH,
+      {"--data_dir=" + dir.File("hub"), "--grpc_address=127.0.0.1:0",
+       "--http_address=127.0.0.1:0", "--http_port_file=" + dir.File("http.port"),
+       "--municipal_http_address=", "--deadline_check_interval=24h"},
+      dir, "carehubd", &grpc_port);
+  ASSERT_NE(hub, nullptr);
+  absl::StatusOr<int> bound = hub->WaitForPortFile(dir.File("http.port"), absl::Seconds(60));
+  ASSERT_TRUE(bound.ok()) << bound.status() << ReadFileOrEmpty(dir.File("carehubd.log"));
+  http_port = *bound;
+
+  CareClient care(grpc_port);
+  FhirClient fhir(http_port);
+  MartaJourney marta(&care);
+  std::vector<Served> moments;
+  std::string patient_id;
+  for (int step = 0; step < 4; ++step) {
+    uint64_t position = 0;
+    switch (step) {
+      case 0: position = marta.EnrolAndAgreePlan(); break;
+      case 1: position = marta.AdmitAtNight(); break;
+      case 2: position = marta.NoticeTransferAndReady(); break;
+      case 3: position = marta.InviteDischargeAndMeet(); break;
+    }
+    ASSERT_FALSE(HasFailure()) << ReadFileOrEmpty(dir.File("carehubd.log"));
+    ASSERT_TRUE(fhir.WaitUntilProjected(position).ok())
+        << ReadFileOrEmpty(dir.File("carehubd.log"));
+    if (patient_id.empty()) {
+      patient_id = fhir.PatientByPersonnummer(marta.personnummer()).value("id", "");
+      ASSERT_FALSE(patient_id.empty());
+    }
+    moments.push_back(Capture(fhir, patient_id, absl::StrCat("step ", step), position));
+  }
+
+  const std::string hub_flag = absl::StrCat("--hub=127.0.0.1:", grpc_port);
+  for (const Served& served : moments) {
+    ExpectReplayReproduces(RunCli(dir, CAREHUB_AUDIT_PATH,
+                                  {hub_flag, "replay", "--patient=" + marta.personnummer(),
+                                   absl::StrCat("--at=", served.position)}),
+                           served, "--hub --at=position");
+  }
+  ExpectReplayReproduces(RunCli(dir, CAREHUB_AUDIT_PATH,
+                                {hub_flag, "replay", "--patient=" + marta.personnummer(),
+                                 "--at=" + Rfc3339(moments[2].after)}),
+                         moments[2], "--hub --at=time");
+  StopCleanly(*hub, "carehubd");
+
+  for (const Served& served : moments) {
+    ExpectReplayReproduces(
+        RunCli(dir, CAREHUB_AUDIT_PATH,
+               {"--data_dir=" + dir.File("hub"), "replay", "--patient=" + marta.personnummer(),
+                absl::StrCat("--at=", served.position)}),
+        served, "--data_dir --at=position");
+  }
 }
 
 }  // namespace

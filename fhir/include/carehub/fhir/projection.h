@@ -86,8 +86,8 @@ class ProjectionLookup {
 };
 
 // Projects one event of the log. Events that are not care events (type outside
-// "carehub.care.v1."), or whose payload this version does not know, give an empty output with
-// skipped_reason set. Errors: DataLoss if the event's data or a stored resource does not parse;
+// "carehub.care.v1."), are not in a patient's stream ("patient-<id>"), or whose payload this
+// version does not know, give an empty output with skipped_reason set. Errors: DataLoss if the event's data or a stored resource does not parse;
 // Internal on a lookup failure or a violated invariant.
 absl::StatusOr<ProjectionOutput> Project(const ProjectionLookup& lookup,
                                          const eventstore::RecordedEvent& event);
