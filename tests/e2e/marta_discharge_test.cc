@@ -81,6 +81,23 @@ void ExpectReplayReproduces(const CliRun& run, const Served& served, const std::
   }
 }
 
+// Replays every moment by its log position, and moments[by_time] also by a time, through
+// `source` (--hub=... or --data_dir=...).
+void ExpectReplaysReproduce(const TempDir& dir, const std::string& source, const std::string& personnummer,
+                            const std::vector<Served>& moments, size_t by_time) {
+  const std::string how = source.substr(0, source.find('='));
+  for (const Served& served : moments) {
+    ExpectReplayReproduces(RunCli(dir, CAREHUB_AUDIT_PATH,
+                                  {source, "replay", "--patient=" + personnummer,
+                                   absl::StrCat("--at=", served.position)}),
+                           served, how + " --at=position");
+  }
+  ExpectReplayReproduces(RunCli(dir, CAREHUB_AUDIT_PATH,
+                                {source, "replay", "--patient=" + personnummer,
+                                 "--at=" + Rfc3339(moments[by_time].after)}),
+                         moments[by_time], how + " --at=time");
+}
+
 std::vector<std::string> Statuses(const std::vector<Json>& versions) {
   std::vector<std::string> out;
   for (const Json& v : versions) out.push_back(v.value("status", ""));
@@ -327,18 +344,7 @@ TEST_F(MartaDischargeTest, PlanTeamStayAndDeadlinesThroughFhirAcrossProcesses) {
 
   // What was served at each moment, replayed from the stopped hub's data directory: by the log
   // position of the moment, and for the night of the admission also by a time.
-  for (const Served& served : moments) {
-    ExpectReplayReproduces(
-        RunCli(dir_, CAREHUB_AUDIT_PATH,
-               {"--data_dir=" + dir_.File("hub"), "replay", "--patient=" + marta.personnummer(),
-                absl::StrCat("--at=", served.position)}),
-        served, "--data_dir --at=position");
-  }
-  ExpectReplayReproduces(
-      RunCli(dir_, CAREHUB_AUDIT_PATH,
-             {"--data_dir=" + dir_.File("hub"), "replay", "--patient=" + marta.personnummer(),
-              "--at=" + Rfc3339(moments[1].after)}),
-      moments[1], "--data_dir --at=time");
+  ExpectReplaysReproduce(dir_, "--data_dir=" + dir_.File("hub"), marta.personnummer(), moments, 1);
 }
 
 // carehubd, one process: the replay over gRPC (--hub) of the running hub, then on its data
@@ -380,26 +386,10 @@ TEST(MartaReplayTest, ReplayAtEachMomentIsWhatTheHubServed) {
     moments.push_back(Capture(fhir, patient_id, absl::StrCat("step ", step), position));
   }
 
-  const std::string hub_flag = absl::StrCat("--hub=127.0.0.1:", grpc_port);
-  for (const Served& served : moments) {
-    ExpectReplayReproduces(RunCli(dir, CAREHUB_AUDIT_PATH,
-                                  {hub_flag, "replay", "--patient=" + marta.personnummer(),
-                                   absl::StrCat("--at=", served.position)}),
-                           served, "--hub --at=position");
-  }
-  ExpectReplayReproduces(RunCli(dir, CAREHUB_AUDIT_PATH,
-                                {hub_flag, "replay", "--patient=" + marta.personnummer(),
-                                 "--at=" + Rfc3339(moments[2].after)}),
-                         moments[2], "--hub --at=time");
+  ExpectReplaysReproduce(dir, absl::StrCat("--hub=127.0.0.1:", grpc_port), marta.personnummer(),
+                         moments, 2);
   StopCleanly(*hub, "carehubd");
-
-  for (const Served& served : moments) {
-    ExpectReplayReproduces(
-        RunCli(dir, CAREHUB_AUDIT_PATH,
-               {"--data_dir=" + dir.File("hub"), "replay", "--patient=" + marta.personnummer(),
-                absl::StrCat("--at=", served.position)}),
-        served, "--data_dir --at=position");
-  }
+  ExpectReplaysReproduce(dir, "--data_dir=" + dir.File("hub"), marta.personnummer(), moments, 2);
 }
 
 }  // namespace
