@@ -132,31 +132,6 @@ grpc::Status DoReadAll(es::EventStore& store, size_t max_response_bytes,
   return grpc::Status::OK;
 }
 
-grpc::Status DoVerify(es::EventStore& store, const pb::VerifyRequest& request,
-                      pb::VerifyResponse* response) {
-  std::optional<es::LogHead> from;
-  if (request.has_from()) {
-    absl::StatusOr<es::LogHead> head = FromProto(request.from());
-    if (!head.ok()) return ToGrpcStatus(head.status());
-    from = *head;
-  }
-  absl::StatusOr<es::VerifyResult> result = store.Verify(from);
-  if (!result.ok()) return Failed("Verify", result.status());
-  if (!result->ok) {
-    // Evidence of tampering or corruption: always worth an operator's attention.
-    LOG_ERROR("eventstore.verify.mismatch")
-        .Kv("first_bad_position", result->first_bad_position.value_or(0))
-        .Kv("problem", result->problem);
-  }
-  response->set_ok(result->ok);
-  response->set_events_verified(result->events_verified);
-  ToProto(result->head, response->mutable_head());
-  if (result->first_bad_position.has_value()) {
-    response->set_first_bad_position(*result->first_bad_position);
-  }
-  response->set_problem(result->problem);
-  return grpc::Status::OK;
-}
 
 }  // namespace
 
@@ -251,8 +226,27 @@ grpc::ServerUnaryReactor* EventStoreService::Verify(grpc::CallbackServerContext*
                                                     const pb::VerifyRequest* request,
                                                     pb::VerifyResponse* response) {
   return FinishOnExecutor(*executor_, context, [this, request, response] {
-    return DoVerify(*store_, *request, response);
+    return VerifyLog(*store_, *request, response);
   });
+}
+
+grpc::Status VerifyLog(es::EventStore& store, const pb::VerifyRequest& request, pb::VerifyResponse* response) {
+  std::optional<es::LogHead> from;
+  if (request.has_from()) {
+    absl::StatusOr<es::LogHead> head = FromProto(request.from());
+    if (!head.ok()) return ToGrpcStatus(head.status());
+    from = *head;
+  }
+  absl::StatusOr<es::VerifyResult> result = store.Verify(from);
+  if (!result.ok()) return Failed("Verify", result.status());
+  if (!result->ok) {
+    // Evidence of tampering or corruption: always worth an operator's attention.
+    LOG_ERROR("eventstore.verify.mismatch")
+        .Kv("first_bad_position", result->first_bad_position.value_or(0))
+        .Kv("problem", result->problem);
+  }
+  ToProto(*result, response);
+  return grpc::Status::OK;
 }
 
 }  // namespace carehub::services

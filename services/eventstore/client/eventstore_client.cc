@@ -246,16 +246,7 @@ class RemoteEventStore final : public es::EventStore {
     pb::VerifyResponse response;
     grpc::Status status = stub_->Verify(&context, request, &response);
     if (!status.ok()) return FromGrpcStatus(status);
-    absl::StatusOr<es::LogHead> head = FromProto(response.head());
-    if (!head.ok()) return head.status();
-    es::VerifyResult result;
-    result.ok = response.ok();
-    result.events_verified = response.events_verified();
-    result.head = *head;
-    if (response.has_first_bad_position())
-      result.first_bad_position = response.first_bad_position();
-    result.problem = response.problem();
-    return result;
+    return FromProto(response);
   }
 
   std::unique_ptr<es::Subscription> Subscribe(const es::SubscribeOptions& options) override {

@@ -42,6 +42,14 @@ absl::StatusOr<es::LogHead> FromProto(const pb::LogHead& proto) {
   return head;
 }
 
+void ToProto(const es::VerifyResult& result, pb::VerifyResponse* proto) {
+  proto->set_ok(result.ok);
+  proto->set_events_verified(result.events_verified);
+  ToProto(result.head, proto->mutable_head());
+  if (result.first_bad_position.has_value()) proto->set_first_bad_position(*result.first_bad_position);
+  proto->set_problem(result.problem);
+}
+
 void ToProto(es::RecordedEvent&& event, pb::RecordedEvent* proto) {
   proto->set_position(event.position);
   proto->set_stream_id(std::move(event.stream_id));

@@ -27,6 +27,8 @@ void ToProto(const eventstore::LogHead& head, eventstore::v1::LogHead* proto);
 void ToProto(absl::Time time, google::protobuf::Timestamp* proto);
 absl::Time FromProto(const google::protobuf::Timestamp& proto);
 
+void ToProto(const eventstore::VerifyResult& result, eventstore::v1::VerifyResponse* proto);
+
 // About the bytes `event` takes in a response message; used to keep responses under a size
 // bound without serializing twice.
 size_t EncodedSizeEstimate(const eventstore::RecordedEvent& event);

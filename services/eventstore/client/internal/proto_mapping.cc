@@ -84,6 +84,18 @@ absl::StatusOr<es::LogHead> FromProto(const pb::LogHead& proto) {
   return head;
 }
 
+absl::StatusOr<es::VerifyResult> FromProto(const pb::VerifyResponse& proto) {
+  absl::StatusOr<es::LogHead> head = FromProto(proto.head());
+  if (!head.ok()) return head.status();
+  es::VerifyResult result;
+  result.ok = proto.ok();
+  result.events_verified = proto.events_verified();
+  result.head = *head;
+  if (proto.has_first_bad_position()) result.first_bad_position = proto.first_bad_position();
+  result.problem = proto.problem();
+  return result;
+}
+
 absl::StatusOr<es::SubscriptionBatch> FromProto(pb::SubscribeResponse&& proto) {
   es::SubscriptionBatch batch;
   batch.events.reserve(proto.events_size());

@@ -19,6 +19,7 @@ void ToProto(const eventstore::LogHead& head, eventstore::v1::LogHead* proto);
 // server broke the contract.
 absl::StatusOr<eventstore::RecordedEvent> FromProto(eventstore::v1::RecordedEvent&& proto);
 absl::StatusOr<eventstore::LogHead> FromProto(const eventstore::v1::LogHead& proto);
+absl::StatusOr<eventstore::VerifyResult> FromProto(const eventstore::v1::VerifyResponse& proto);
 // Moves the events out of `proto`.
 absl::StatusOr<eventstore::SubscriptionBatch> FromProto(eventstore::v1::SubscribeResponse&& proto);
 

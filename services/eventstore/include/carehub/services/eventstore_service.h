@@ -101,6 +101,12 @@ class EventStoreService final : public eventstore::v1::EventStore::CallbackServi
   const std::unique_ptr<internal::SubscriptionRegistry> subscriptions_;
 };
 
+// The work of EventStore.Verify on `store`, for every service that verifies a log it keeps (the
+// care log here; the access log in carehub.audit.v1.AccessLog). Blocks for the whole chain: call
+// it on an executor, not on a gRPC callback thread.
+grpc::Status VerifyLog(eventstore::EventStore& store, const eventstore::v1::VerifyRequest& request,
+                       eventstore::v1::VerifyResponse* response);
+
 }  // namespace carehub::services
 
 #endif  // CAREHUB_SERVICES_EVENTSTORE_SERVICE_H_
