@@ -295,8 +295,8 @@ TEST_F(AuditCliTest, RunningHubIsAuditedOverGrpc) {
 }
 
 // Who read the record: reads through a running carehubd's FHIR API with and without the agent
-// headers, then, with the hub stopped, the access log as a table, as AuditEvent NDJSON, and its
-// hash chain verified.
+// headers; the access log over gRPC from the running hub; then, with the hub stopped, from its
+// data directory: the same table, AuditEvent NDJSON, and its hash chain verified.
 TEST_F(AuditCliTest, AccessLogShowsWhoReadTheRecord) {
   const std::string pnr = region::PatientPersonnummer(2);
   std::string patient_id;
@@ -315,14 +315,18 @@ TEST_F(AuditCliTest, AccessLogShowsWhoReadTheRecord) {
   EXPECT_TRUE(absl::StrContains(none.err, "no access log")) << Show(none);
 
   const std::string port_file = dir_.File("http-port");
+  const std::string grpc_port_file = dir_.File("grpc-port");
   absl::StatusOr<std::unique_ptr<ServerProcess>> hub = ServerProcess::Start(
       CAREHUBD_PATH,
       {"--data_dir=" + data_dir(), "--grpc_address=127.0.0.1:0", "--http_address=127.0.0.1:0",
-       "--municipal_http_address=127.0.0.1:0", "--http_port_file=" + port_file},
+       "--municipal_http_address=127.0.0.1:0", "--http_port_file=" + port_file,
+       "--port_file=" + grpc_port_file},
       dir_.File("carehubd-access.log"));
   ASSERT_TRUE(hub.ok()) << hub.status();
   absl::StatusOr<int> port = (*hub)->WaitForPortFile(port_file, absl::Seconds(60));
   ASSERT_TRUE(port.ok()) << port.status() << ReadFileOrEmpty(dir_.File("carehubd-access.log"));
+  absl::StatusOr<int> grpc_port = (*hub)->WaitForPortFile(grpc_port_file, absl::Seconds(60));
+  ASSERT_TRUE(grpc_port.ok()) << grpc_port.status();
   {
     services::testing::TestHttpClient http(*port);
     // The reads must find the patient: wait until the projector has caught up with the log.
@@ -347,11 +351,19 @@ TEST_F(AuditCliTest, AccessLogShowsWhoReadTheRecord) {
   const ProcessRun in_use = Audit({"access-log", "--patient=" + pnr});
   EXPECT_EQ(in_use.exit_code, 3) << Show(in_use);
   EXPECT_TRUE(absl::StrContains(in_use.err, "in use")) << Show(in_use);
+  // The running hub's access log, over gRPC.
+  const std::string hub_flag = absl::StrCat("--hub=127.0.0.1:", *grpc_port);
+  const ProcessRun live = RunProcess(dir_, CAREHUB_AUDIT_PATH, {hub_flag, "access-log", "--patient=" + pnr});
+  EXPECT_EQ(live.exit_code, 0) << Show(live);
+  const ProcessRun live_verify = RunProcess(dir_, CAREHUB_AUDIT_PATH, {hub_flag, "verify", "--log=access"});
+  EXPECT_EQ(live_verify.exit_code, 0) << Show(live_verify);
+  EXPECT_TRUE(absl::StrContains(live_verify.out, "events verified: 4")) << Show(live_verify);
   ASSERT_TRUE((*hub)->Signal(SIGTERM).ok());
   ASSERT_TRUE((*hub)->WaitForExit(absl::Seconds(60)).ok());
 
   const ProcessRun table = Audit({"access-log", "--patient=" + pnr});
   ASSERT_EQ(table.exit_code, 0) << Show(table);
+  EXPECT_EQ(table.out, live.out) << "the stopped hub's access log differs from what it served over gRPC";
   std::vector<std::string> lines = absl::StrSplit(absl::StripTrailingAsciiWhitespace(table.out), '\n');
   ASSERT_GE(lines.size(), 5u) << table.out;
   EXPECT_TRUE(absl::StrContains(lines[0], "care unit")) << table.out;

@@ -8,11 +8,11 @@
 //   carehub-audit --data_dir=var/carehub replay --patient=19121212-1212 --at=2026-03-01T10:00:00Z
 //   carehub-audit --data_dir=var/carehub diff --patient=ID --from=T1 --to=T2
 //   carehub-audit --data_dir=var/carehub access-log --patient=19121212-1212 [--format=ndjson]
-//   carehub-audit --data_dir=var/carehub verify --log=access
+//   carehub-audit --hub=127.0.0.1:50051 verify --log=access
 //
-// access-log reads the access log (DIR/access-log) of a stopped hub: who read the patient's
-// record, oldest first, as a table or as FHIR AuditEvent NDJSON (the rendering GET
-// /fhir/AuditEvent serves). On a running hub, search /fhir/AuditEvent?patient=ID instead.
+// access-log reads the access log: who read the patient's record, oldest first, as a table or as
+// FHIR AuditEvent NDJSON (the rendering GET /fhir/AuditEvent serves). From a stopped hub's
+// DIR/access-log, or from a running carehubd over gRPC (carehub.audit.v1.AccessLog).
 //
 // Exit codes: 0 success; 1 verification found the log altered; 2 bad usage; 3 any other error
 // (unknown patient, a moment outside the log, a data directory in use, an unreachable hub).
@@ -32,6 +32,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "carehub/audit/access_log.h"
+#include "carehub/audit/access_log_service.h"
 #include "carehub/audit/audit.h"
 #include "carehub/audit/audit_event.h"
 #include "carehub/audit/patient_resolver.h"
@@ -52,7 +53,7 @@ ABSL_FLAG(std::string, format, "table",
           "history: table or json (one object per line). access-log: table or ndjson (one FHIR "
           "AuditEvent per line).");
 ABSL_FLAG(std::string, log, "care",
-          "verify: which log, care (DIR/eventstore) or access (DIR/access-log, --data_dir only).");
+          "verify: which log, care (DIR/eventstore) or access (DIR/access-log).");
 
 namespace carehub::audit {
 namespace {
@@ -101,13 +102,12 @@ absl::StatusOr<Hub> OpenHub() {
   return out;
 }
 
-// The access log of --data_dir, read-only. Unavailable while a hub has it open.
-absl::StatusOr<std::unique_ptr<AccessLog>> OpenAccessLog() {
+// The running hub's access log (--hub), or that of --data_dir, read-only (Unavailable while a
+// hub has it open).
+absl::StatusOr<std::unique_ptr<AccessLogReader>> OpenAccessLog() {
+  const std::string hub = absl::GetFlag(FLAGS_hub);
+  if (!hub.empty()) return ConnectAccessLog(hub);
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  if (data_dir.empty()) {
-    return absl::InvalidArgumentError(
-        "the access log is read from --data_dir; on a running hub, search /fhir/AuditEvent instead");
-  }
   const std::filesystem::path dir = std::filesystem::path(data_dir) / "access-log";
   std::error_code error;
   if (!std::filesystem::is_directory(dir, error)) {
@@ -117,26 +117,26 @@ absl::StatusOr<std::unique_ptr<AccessLog>> OpenAccessLog() {
   absl::StatusOr<std::unique_ptr<AccessLog>> log = AccessLog::Open({.path = dir.string(), .read_only = true});
   if (absl::IsUnavailable(log.status())) {
     return absl::UnavailableError(absl::StrCat("the access log at ", dir.string(), " is in use by a running hub (",
-                                               log.status().message(), ")"));
+                                               log.status().message(), "); read it with --hub=HOST:PORT instead"));
   }
-  return log;
+  if (!log.ok()) return log.status();
+  return std::unique_ptr<AccessLogReader>(std::move(*log));
 }
 
 absl::StatusOr<int> Verify(Hub& hub) {
   const std::string which = absl::GetFlag(FLAGS_log);
   if (which != "care" && which != "access") return absl::InvalidArgumentError("--log is care or access");
-  std::unique_ptr<AccessLog> access_log;
-  eventstore::EventStore* store = hub.store.get();
-  if (which == "access") {
-    ASSIGN_OR_RETURN(access_log, OpenAccessLog());
-    store = &access_log->store();
-  }
   std::optional<eventstore::LogHead> from;
   if (!absl::GetFlag(FLAGS_from).empty()) {
     ASSIGN_OR_RETURN(from, ParseLogHead(absl::GetFlag(FLAGS_from)));
   }
+  std::unique_ptr<AccessLogReader> access_log;
+  if (which == "access") {
+    ASSIGN_OR_RETURN(access_log, OpenAccessLog());
+  }
   const absl::Time start = absl::Now();
-  ASSIGN_OR_RETURN(eventstore::VerifyResult result, store->Verify(from));
+  ASSIGN_OR_RETURN(eventstore::VerifyResult result,
+                   access_log != nullptr ? access_log->Verify(from) : hub.store->Verify(from));
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   if (!result.ok) {
     std::printf("verify: FAILED at position %s: %s\n",
@@ -249,7 +249,7 @@ absl::StatusOr<int> AccessLogCommand(Hub& hub) {
   ASSIGN_OR_RETURN(absl::Time to, TimeFlag("to", absl::GetFlag(FLAGS_to), absl::InfiniteFuture()));
   if (to <= from) return absl::InvalidArgumentError("--to must be later than --from");
   ASSIGN_OR_RETURN(std::string patient_id, Patient(hub));
-  ASSIGN_OR_RETURN(std::unique_ptr<AccessLog> log, OpenAccessLog());
+  ASSIGN_OR_RETURN(std::unique_ptr<AccessLogReader> log, OpenAccessLog());
   // The access log names patients as the responses did: by their FHIR Patient id. Newest first
   // from the log; the auditor reads oldest first. --to is inclusive here.
   std::vector<AccessEntry> entries;

@@ -6,7 +6,9 @@
 //
 // Data layout under --data_dir: eventstore/ (the event log), care/hub.key (the care service's
 // secret key for identifier registry streams: back it up with the log), fhir/ (the FHIR read
-// model), access-log/ (who read which record, hash-chained like the log; --access_log). The FHIR REST API is served over HTTP at --http_address (base /fhir, GET /health).
+// model), access-log/ (who read which record, hash-chained like the log; --access_log, also
+// served over gRPC for auditors). The FHIR REST API is served over HTTP at --http_address (base
+// /fhir, GET /health).
 // The adapters run here too: HL7 v2 ADT over MLLP at --mllp_address (when sending facilities
 // are configured) and the municipal drop directory <data_dir>/municipal with its HTTP endpoint at
 // --municipal_http_address, both calling the care service in-process.
@@ -29,6 +31,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "carehub/audit/access_log_service.h"
 #include "carehub/base/log.h"
 #include "carehub/base/status_macros.h"
 #include "carehub/eventstore/event_store.h"
@@ -126,6 +129,10 @@ absl::Status Run(const ShutdownSignals& signals) {
   ASSIGN_OR_RETURN(int http_port, http_server.Start());
   RETURN_IF_ERROR(WriteHttpPortFile(http_port));
 
+  // Auditors read the running hub's access log over gRPC (carehub-audit --hub).
+  std::optional<audit::AccessLogService> access_log_service;
+  if (access_log != nullptr) access_log_service.emplace(access_log.get());
+
   // The gRPC listener for every service. Its request size bound is the largest any service needs.
   GrpcServer server({
       .address = absl::GetFlag(FLAGS_grpc_address),
@@ -134,6 +141,9 @@ absl::Status Run(const ShutdownSignals& signals) {
   server.AddService(&event_store_service, eventstore::v1::EventStore::service_full_name(),
                     [&event_store_service] { event_store_service.BeginShutdown(); });
   server.AddService(care->service(), care::v1::CareService::service_full_name());
+  if (access_log_service.has_value()) {
+    server.AddService(&*access_log_service, audit::v1::AccessLog::service_full_name());
+  }
 
   // The adapters call the care service through the server's in-process channel, so they start
   // once it serves and stop before it drains (their commands in flight still get answers).

@@ -113,12 +113,22 @@ struct AccessLogOptions {
   bool read_only = false;  // audit tools on a stopped hub; RecordAsync then fails
 };
 
-class AccessLog {
+// What auditors' tools read: a log opened here (AccessLog) or a running hub's, over gRPC
+// (ConnectAccessLog in access_log_service.h).
+class AccessLogReader {
+ public:
+  virtual ~AccessLogReader() = default;
+  virtual absl::StatusOr<AccessPage> Find(const AccessQuery& query) = 0;
+  // Recomputes the log's hash chain (eventstore::EventStore::Verify).
+  virtual absl::StatusOr<eventstore::VerifyResult> Verify(std::optional<eventstore::LogHead> from) = 0;
+};
+
+class AccessLog : public AccessLogReader {
  public:
   static absl::StatusOr<std::unique_ptr<AccessLog>> Open(const AccessLogOptions& options);
   // Over a store opened by the caller (tests, a remote log).
   explicit AccessLog(std::unique_ptr<eventstore::EventStore> store);
-  ~AccessLog();
+  ~AccessLog() override;
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
 
@@ -129,7 +139,10 @@ class AccessLog {
   // The same, waiting.
   absl::StatusOr<uint64_t> Record(const AccessEntry& entry);
 
-  absl::StatusOr<AccessPage> Find(const AccessQuery& query);
+  absl::StatusOr<AccessPage> Find(const AccessQuery& query) override;
+  absl::StatusOr<eventstore::VerifyResult> Verify(std::optional<eventstore::LogHead> from) override {
+    return store_->Verify(from);
+  }
   // The entry at `position`; NotFound if there is none.
   absl::StatusOr<AccessEntry> Get(uint64_t position);
 
