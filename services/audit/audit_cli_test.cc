@@ -2,10 +2,7 @@
 // (the real care service), altered underneath with RocksDB's own ldb tool as an attacker with
 // file access would, and the real binary run as a child process, its exit code and output
 // checked. Also against a running carehubd over gRPC.
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -40,56 +37,20 @@
 namespace carehub::audit {
 namespace {
 
+using services::testing::ProcessRun;
 using services::testing::ReadFileOrEmpty;
+using services::testing::RunProcess;
 using services::testing::ServerProcess;
 using services::testing::TempDir;
 
 constexpr char kTolvan[] = "19121212-1212";  // a valid test personnummer, not in the region
-
-struct ProcessRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs `binary args...` to completion with stdout and stderr captured in files of `dir`.
-ProcessRun RunProcess(const TempDir& dir, const std::string& binary, const std::vector<std::string>& args) {
-  static int counter = 0;
-  const std::string out_path = dir.File(absl::StrCat("run", ++counter, ".out"));
-  const std::string err_path = dir.File(absl::StrCat("run", counter, ".err"));
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(out, STDOUT_FILENO);
-    dup2(err, STDERR_FILENO);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(binary.c_str()));
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
-  }
-  ProcessRun run;
-  int status = 0;
-  if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status)) {
-    run.exit_code = WEXITSTATUS(status);
-  }
-  run.out = ReadFileOrEmpty(out_path);
-  run.err = ReadFileOrEmpty(err_path);
-  return run;
-}
-
-std::string Show(const ProcessRun& run) {
-  return absl::StrCat("exit=", run.exit_code, "\n--- stdout\n", run.out, "--- stderr\n", run.err);
-}
 
 class AuditCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const ProcessRun synth = RunProcess(dir_, CAREHUB_SYNTH_REGION_PATH,
                                  {"--data_dir=" + data_dir(), "--patients=4", "--threads=1"});
-    ASSERT_EQ(synth.exit_code, 0) << Show(synth);
+    ASSERT_EQ(synth.exit_code, 0) << synth.Show();
     absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
         eventstore::EventStore::Open({.path = log_dir(), .read_only = true});
     ASSERT_TRUE(store.ok()) << store.status();
@@ -114,19 +75,19 @@ class AuditCliTest : public ::testing::Test {
   static std::string Key(uint64_t position) { return absl::StrFormat("0x%016X", position); }
   std::string Get(uint64_t position) {
     const ProcessRun run = Ldb({"get", Key(position)});
-    EXPECT_EQ(run.exit_code, 0) << Show(run);
+    EXPECT_EQ(run.exit_code, 0) << run.Show();
     return std::string(absl::StripAsciiWhitespace(run.out));
   }
   void Put(uint64_t position, const std::string& hex_value) {
     const ProcessRun run = Ldb({"put", Key(position), hex_value});
-    ASSERT_EQ(run.exit_code, 0) << Show(run);
+    ASSERT_EQ(run.exit_code, 0) << run.Show();
   }
 
   void ExpectVerifyFailsAt(uint64_t position) {
     const ProcessRun run = Audit({"verify"});
-    EXPECT_EQ(run.exit_code, 1) << Show(run);
+    EXPECT_EQ(run.exit_code, 1) << run.Show();
     EXPECT_TRUE(absl::StrContains(run.out, absl::StrCat("FAILED at position ", position, ":")))
-        << Show(run);
+        << run.Show();
   }
 
   TempDir dir_;
@@ -135,12 +96,12 @@ class AuditCliTest : public ::testing::Test {
 
 TEST_F(AuditCliTest, VerifyPrintsTheHeadOfAnIntactLog) {
   const ProcessRun run = Audit({"verify"});
-  ASSERT_EQ(run.exit_code, 0) << Show(run);
-  EXPECT_TRUE(absl::StrContains(run.out, "verify: OK")) << Show(run);
+  ASSERT_EQ(run.exit_code, 0) << run.Show();
+  EXPECT_TRUE(absl::StrContains(run.out, "verify: OK")) << run.Show();
   EXPECT_TRUE(absl::StrContains(run.out, absl::StrCat("head: ", FormatLogHead(head_), "\n")))
-      << Show(run);
+      << run.Show();
   EXPECT_TRUE(absl::StrContains(run.out, absl::StrCat("events verified: ", *head_.position + 1)))
-      << Show(run);
+      << run.Show();
 }
 
 TEST_F(AuditCliTest, AlteredByteIsFoundAtItsPosition) {
@@ -157,7 +118,7 @@ TEST_F(AuditCliTest, AlteredByteIsFoundAtItsPosition) {
 TEST_F(AuditCliTest, DeletedEventIsFoundAtItsPosition) {
   const uint64_t target = *head_.position / 3;
   const ProcessRun run = Ldb({"delete", Key(target)});
-  ASSERT_EQ(run.exit_code, 0) << Show(run);
+  ASSERT_EQ(run.exit_code, 0) << run.Show();
   ExpectVerifyFailsAt(target);
 }
 
@@ -176,85 +137,85 @@ TEST_F(AuditCliTest, VerifyFromARecordedHeadProvesTheLogExtendsIt) {
   const ProcessRun more = RunProcess(dir_, CAREHUB_SYNTH_REGION_PATH,
                               {"--data_dir=" + data_dir(), "--patients=1", "--first_patient=4",
                                "--threads=1"});
-  ASSERT_EQ(more.exit_code, 0) << Show(more);
+  ASSERT_EQ(more.exit_code, 0) << more.Show();
   const ProcessRun ok = Audit({"verify", "--from=" + recorded});
-  EXPECT_EQ(ok.exit_code, 0) << Show(ok);
-  EXPECT_TRUE(absl::StrContains(ok.out, "extends " + recorded)) << Show(ok);
+  EXPECT_EQ(ok.exit_code, 0) << ok.Show();
+  EXPECT_TRUE(absl::StrContains(ok.out, "extends " + recorded)) << ok.Show();
 
   eventstore::LogHead forged = head_;
   forged.hash[0] ^= 1;
   const ProcessRun bad = Audit({"verify", "--from=" + FormatLogHead(forged)});
-  EXPECT_EQ(bad.exit_code, 1) << Show(bad);
+  EXPECT_EQ(bad.exit_code, 1) << bad.Show();
   EXPECT_TRUE(absl::StrContains(bad.out, absl::StrCat("FAILED at position ", *head_.position)))
-      << Show(bad);
+      << bad.Show();
 
   const ProcessRun malformed = Audit({"verify", "--from=12:nothex"});
-  EXPECT_EQ(malformed.exit_code, 2) << Show(malformed);
+  EXPECT_EQ(malformed.exit_code, 2) << malformed.Show();
 }
 
 TEST_F(AuditCliTest, HistoryAndReplayFindThePatientByPersonnummer) {
   const std::string pnr = region::PatientPersonnummer(2);
   const ProcessRun table = Audit({"history", "--patient=" + pnr});
-  ASSERT_EQ(table.exit_code, 0) << Show(table);
+  ASSERT_EQ(table.exit_code, 0) << table.Show();
   std::vector<std::string> lines = absl::StrSplit(table.out, '\n', absl::SkipEmpty());
-  ASSERT_GT(lines.size(), 10u) << Show(table);
+  ASSERT_GT(lines.size(), 10u) << table.Show();
   EXPECT_TRUE(absl::StartsWith(lines[0], "RECORDED_AT")) << lines[0];
-  EXPECT_TRUE(absl::StrContains(table.out, "PatientEnrolled")) << Show(table);
+  EXPECT_TRUE(absl::StrContains(table.out, "PatientEnrolled")) << table.Show();
   const std::string digits = absl::StrReplaceAll(pnr, {{"-", ""}});
   EXPECT_FALSE(absl::StrContains(table.out, digits)) << "history shows the personnummer";
 
   const ProcessRun json = Audit({"history", "--patient=" + pnr, "--format=json"});
-  ASSERT_EQ(json.exit_code, 0) << Show(json);
+  ASSERT_EQ(json.exit_code, 0) << json.Show();
   EXPECT_EQ(std::count(json.out.begin(), json.out.end(), '\n'), static_cast<long>(lines.size() - 1));
 
   // The last event's time: the replay then is the patient's whole record.
   const std::string last_time(absl::StripAsciiWhitespace(lines.back().substr(0, 27)));
   const ProcessRun replay = Audit({"replay", "--patient=" + pnr, "--at=" + last_time});
-  ASSERT_EQ(replay.exit_code, 0) << Show(replay);
+  ASSERT_EQ(replay.exit_code, 0) << replay.Show();
   EXPECT_TRUE(absl::StartsWith(replay.out, R"({"resourceType":"Bundle","type":"collection")"))
-      << Show(replay);
-  EXPECT_TRUE(absl::StrContains(replay.out, R"("resourceType":"CarePlan")")) << Show(replay);
-  EXPECT_TRUE(absl::StrContains(replay.out, R"("resourceType":"CareTeam")")) << Show(replay);
+      << replay.Show();
+  EXPECT_TRUE(absl::StrContains(replay.out, R"("resourceType":"CarePlan")")) << replay.Show();
+  EXPECT_TRUE(absl::StrContains(replay.out, R"("resourceType":"CareTeam")")) << replay.Show();
 
   const std::string first_time(absl::StripAsciiWhitespace(lines[1].substr(0, 27)));
   const ProcessRun diff = Audit({"diff", "--patient=" + pnr, "--from=" + first_time, "--to=" + last_time});
-  ASSERT_EQ(diff.exit_code, 0) << Show(diff);
-  EXPECT_TRUE(absl::StrContains(diff.out, "CarePlan")) << Show(diff);
-  EXPECT_TRUE(absl::StrContains(diff.out, "participant")) << Show(diff);
+  ASSERT_EQ(diff.exit_code, 0) << diff.Show();
+  EXPECT_TRUE(absl::StrContains(diff.out, "CarePlan")) << diff.Show();
+  EXPECT_TRUE(absl::StrContains(diff.out, "participant")) << diff.Show();
 }
 
 TEST_F(AuditCliTest, ClearErrors) {
   const ProcessRun unknown = Audit({"history", absl::StrCat("--patient=", kTolvan)});
-  EXPECT_EQ(unknown.exit_code, 3) << Show(unknown);
-  EXPECT_TRUE(absl::StrContains(unknown.err, "unknown patient")) << Show(unknown);
+  EXPECT_EQ(unknown.exit_code, 3) << unknown.Show();
+  EXPECT_TRUE(absl::StrContains(unknown.err, "unknown patient")) << unknown.Show();
   EXPECT_FALSE(absl::StrContains(unknown.err, "1212")) << "the error repeats the personnummer";
 
   const ProcessRun invalid = Audit({"history", "--patient=19121212-1213"});  // bad check digit
-  EXPECT_EQ(invalid.exit_code, 2) << Show(invalid);
-  EXPECT_FALSE(absl::StrContains(invalid.err, "1212")) << Show(invalid);
+  EXPECT_EQ(invalid.exit_code, 2) << invalid.Show();
+  EXPECT_FALSE(absl::StrContains(invalid.err, "1212")) << invalid.Show();
 
   const ProcessRun early = Audit({"replay", "--patient=" + region::PatientPersonnummer(0),
                            "--at=2001-01-01T00:00:00Z"});
-  EXPECT_EQ(early.exit_code, 3) << Show(early);
-  EXPECT_TRUE(absl::StrContains(early.err, "before the log began")) << Show(early);
+  EXPECT_EQ(early.exit_code, 3) << early.Show();
+  EXPECT_TRUE(absl::StrContains(early.err, "before the log began")) << early.Show();
 
   const ProcessRun past = Audit({"replay", "--patient=" + region::PatientPersonnummer(0),
                           absl::StrCat("--at=", *head_.position + 100)});
-  EXPECT_EQ(past.exit_code, 3) << Show(past);
-  EXPECT_TRUE(absl::StrContains(past.err, "past the head")) << Show(past);
+  EXPECT_EQ(past.exit_code, 3) << past.Show();
+  EXPECT_TRUE(absl::StrContains(past.err, "past the head")) << past.Show();
 
   const ProcessRun bad_time = Audit({"replay", "--patient=" + region::PatientPersonnummer(0),
                               "--at=yesterday"});
-  EXPECT_EQ(bad_time.exit_code, 2) << Show(bad_time);
+  EXPECT_EQ(bad_time.exit_code, 2) << bad_time.Show();
 
   const ProcessRun no_source = RunProcess(dir_, CAREHUB_AUDIT_PATH, {"verify"});
-  EXPECT_EQ(no_source.exit_code, 2) << Show(no_source);
+  EXPECT_EQ(no_source.exit_code, 2) << no_source.Show();
   const ProcessRun no_command = Audit({});
-  EXPECT_EQ(no_command.exit_code, 2) << Show(no_command);
+  EXPECT_EQ(no_command.exit_code, 2) << no_command.Show();
   const ProcessRun missing = RunProcess(dir_, CAREHUB_AUDIT_PATH,
                                  {"--data_dir=" + dir_.File("nowhere"), "verify"});
-  EXPECT_EQ(missing.exit_code, 3) << Show(missing);
-  EXPECT_TRUE(absl::StrContains(missing.err, "no event log")) << Show(missing);
+  EXPECT_EQ(missing.exit_code, 3) << missing.Show();
+  EXPECT_TRUE(absl::StrContains(missing.err, "no event log")) << missing.Show();
 }
 
 // A running hub holds the data directory: offline audit refuses it and points to --hub, and
@@ -271,24 +232,24 @@ TEST_F(AuditCliTest, RunningHubIsAuditedOverGrpc) {
   ASSERT_TRUE(port.ok()) << port.status() << ReadFileOrEmpty(dir_.File("carehubd.log"));
 
   const ProcessRun in_use = Audit({"verify"});
-  EXPECT_EQ(in_use.exit_code, 3) << Show(in_use);
-  EXPECT_TRUE(absl::StrContains(in_use.err, "in use by a running hub")) << Show(in_use);
-  EXPECT_TRUE(absl::StrContains(in_use.err, "--hub")) << Show(in_use);
+  EXPECT_EQ(in_use.exit_code, 3) << in_use.Show();
+  EXPECT_TRUE(absl::StrContains(in_use.err, "in use by a running hub")) << in_use.Show();
+  EXPECT_TRUE(absl::StrContains(in_use.err, "--hub")) << in_use.Show();
 
   const std::string hub_flag = absl::StrCat("--hub=127.0.0.1:", *port);
   const ProcessRun verify = RunProcess(dir_, CAREHUB_AUDIT_PATH, {hub_flag, "verify"});
-  EXPECT_EQ(verify.exit_code, 0) << Show(verify);
-  EXPECT_TRUE(absl::StrContains(verify.out, "verify: OK")) << Show(verify);
+  EXPECT_EQ(verify.exit_code, 0) << verify.Show();
+  EXPECT_TRUE(absl::StrContains(verify.out, "verify: OK")) << verify.Show();
 
   const ProcessRun history = RunProcess(
       dir_, CAREHUB_AUDIT_PATH, {hub_flag, "history", "--patient=" + region::PatientPersonnummer(1)});
-  EXPECT_EQ(history.exit_code, 0) << Show(history);
-  EXPECT_TRUE(absl::StrContains(history.out, "PatientEnrolled")) << Show(history);
+  EXPECT_EQ(history.exit_code, 0) << history.Show();
+  EXPECT_TRUE(absl::StrContains(history.out, "PatientEnrolled")) << history.Show();
 
   const ProcessRun unknown = RunProcess(dir_, CAREHUB_AUDIT_PATH,
                                  {hub_flag, "history", absl::StrCat("--patient=", kTolvan)});
-  EXPECT_EQ(unknown.exit_code, 3) << Show(unknown);
-  EXPECT_TRUE(absl::StrContains(unknown.err, "unknown patient")) << Show(unknown);
+  EXPECT_EQ(unknown.exit_code, 3) << unknown.Show();
+  EXPECT_TRUE(absl::StrContains(unknown.err, "unknown patient")) << unknown.Show();
 
   ASSERT_TRUE((*hub)->Signal(SIGTERM).ok());
   EXPECT_TRUE((*hub)->WaitForExit(absl::Seconds(60)).ok());
@@ -311,8 +272,8 @@ TEST_F(AuditCliTest, AccessLogShowsWhoReadTheRecord) {
     patient_id = fhir::ResourceId("Patient", *id);  // as FHIR names the patient
   }
   const ProcessRun none = Audit({"access-log", "--patient=" + pnr});
-  EXPECT_EQ(none.exit_code, 3) << Show(none);
-  EXPECT_TRUE(absl::StrContains(none.err, "no access log")) << Show(none);
+  EXPECT_EQ(none.exit_code, 3) << none.Show();
+  EXPECT_TRUE(absl::StrContains(none.err, "no access log")) << none.Show();
 
   const std::string port_file = dir_.File("http-port");
   const std::string grpc_port_file = dir_.File("grpc-port");
@@ -349,20 +310,20 @@ TEST_F(AuditCliTest, AccessLogShowsWhoReadTheRecord) {
     http.Send("GET", "/fhir/Patient?_count=1", clinician);
   }
   const ProcessRun in_use = Audit({"access-log", "--patient=" + pnr});
-  EXPECT_EQ(in_use.exit_code, 3) << Show(in_use);
-  EXPECT_TRUE(absl::StrContains(in_use.err, "in use")) << Show(in_use);
+  EXPECT_EQ(in_use.exit_code, 3) << in_use.Show();
+  EXPECT_TRUE(absl::StrContains(in_use.err, "in use")) << in_use.Show();
   // The running hub's access log, over gRPC.
   const std::string hub_flag = absl::StrCat("--hub=127.0.0.1:", *grpc_port);
   const ProcessRun live = RunProcess(dir_, CAREHUB_AUDIT_PATH, {hub_flag, "access-log", "--patient=" + pnr});
-  EXPECT_EQ(live.exit_code, 0) << Show(live);
+  EXPECT_EQ(live.exit_code, 0) << live.Show();
   const ProcessRun live_verify = RunProcess(dir_, CAREHUB_AUDIT_PATH, {hub_flag, "verify", "--log=access"});
-  EXPECT_EQ(live_verify.exit_code, 0) << Show(live_verify);
-  EXPECT_TRUE(absl::StrContains(live_verify.out, "events verified: 4")) << Show(live_verify);
+  EXPECT_EQ(live_verify.exit_code, 0) << live_verify.Show();
+  EXPECT_TRUE(absl::StrContains(live_verify.out, "events verified: 4")) << live_verify.Show();
   ASSERT_TRUE((*hub)->Signal(SIGTERM).ok());
   ASSERT_TRUE((*hub)->WaitForExit(absl::Seconds(60)).ok());
 
   const ProcessRun table = Audit({"access-log", "--patient=" + pnr});
-  ASSERT_EQ(table.exit_code, 0) << Show(table);
+  ASSERT_EQ(table.exit_code, 0) << table.Show();
   EXPECT_EQ(table.out, live.out) << "the stopped hub's access log differs from what it served over gRPC";
   std::vector<std::string> lines = absl::StrSplit(absl::StripTrailingAsciiWhitespace(table.out), '\n');
   ASSERT_GE(lines.size(), 5u) << table.out;
@@ -378,7 +339,7 @@ TEST_F(AuditCliTest, AccessLogShowsWhoReadTheRecord) {
   EXPECT_FALSE(absl::StrContains(table.out, pnr)) << "the personnummer in the output";
 
   const ProcessRun ndjson = Audit({"access-log", "--patient=" + pnr, "--format=ndjson"});
-  ASSERT_EQ(ndjson.exit_code, 0) << Show(ndjson);
+  ASSERT_EQ(ndjson.exit_code, 0) << ndjson.Show();
   std::vector<std::string> events = absl::StrSplit(absl::StripTrailingAsciiWhitespace(ndjson.out), '\n');
   ASSERT_EQ(events.size(), lines.size() - 2) << ndjson.out;  // header and count lines
   for (const std::string& line : events) {
@@ -390,18 +351,18 @@ TEST_F(AuditCliTest, AccessLogShowsWhoReadTheRecord) {
   EXPECT_EQ(nlohmann::json::parse(events[0])["agent"][0]["who"]["identifier"]["value"], "SE2321000016-U1234");
 
   const ProcessRun later = Audit({"access-log", "--patient=" + pnr, "--from=2999-01-01T00:00:00Z"});
-  EXPECT_EQ(later.exit_code, 0) << Show(later);
-  EXPECT_TRUE(absl::StrContains(later.out, "0 accesses")) << Show(later);
+  EXPECT_EQ(later.exit_code, 0) << later.Show();
+  EXPECT_TRUE(absl::StrContains(later.out, "0 accesses")) << later.Show();
 
   const ProcessRun verify = Audit({"verify", "--log=access"});
-  EXPECT_EQ(verify.exit_code, 0) << Show(verify);
-  EXPECT_TRUE(absl::StrContains(verify.out, "verify: OK")) << Show(verify);
-  EXPECT_TRUE(absl::StrContains(verify.out, "events verified: 4")) << Show(verify);
+  EXPECT_EQ(verify.exit_code, 0) << verify.Show();
+  EXPECT_TRUE(absl::StrContains(verify.out, "verify: OK")) << verify.Show();
+  EXPECT_TRUE(absl::StrContains(verify.out, "events verified: 4")) << verify.Show();
 
   // Errors: an unknown patient, a bad format or time, a log that is not there over --hub.
   const ProcessRun unknown = Audit({"access-log", absl::StrCat("--patient=", kTolvan)});
-  EXPECT_EQ(unknown.exit_code, 3) << Show(unknown);
-  EXPECT_TRUE(absl::StrContains(unknown.err, "unknown patient")) << Show(unknown);
+  EXPECT_EQ(unknown.exit_code, 3) << unknown.Show();
+  EXPECT_TRUE(absl::StrContains(unknown.err, "unknown patient")) << unknown.Show();
   EXPECT_EQ(Audit({"access-log", "--patient=" + pnr, "--format=xml"}).exit_code, 2);
   EXPECT_EQ(Audit({"access-log", "--patient=" + pnr, "--from=12"}).exit_code, 2);
   EXPECT_EQ(Audit({"access-log"}).exit_code, 2);

@@ -1,10 +1,7 @@
 #include "tests/e2e/hub_processes.h"
 
-#include <fcntl.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <utility>
@@ -43,38 +40,6 @@ std::unique_ptr<ServerProcess> StartServer(const std::string& binary,
 
 void StopCleanly(ServerProcess& server, const std::string& name) {
   EXPECT_EQ(server.StopCleanly(), absl::OkStatus()) << name;
-}
-
-std::string CliRun::Show() const {
-  return absl::StrCat("exit=", exit_code, "\n--- stdout\n", out.substr(0, 4000), "\n--- stderr\n",
-                      err.substr(0, 4000));
-}
-
-CliRun RunCli(const TempDir& dir, const std::string& binary, const std::vector<std::string>& args) {
-  static int counter = 0;
-  const std::string out_path = dir.File(absl::StrCat("cli", ++counter, ".out"));
-  const std::string err_path = dir.File(absl::StrCat("cli", counter, ".err"));
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(binary.c_str()));
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(out, STDOUT_FILENO);
-    dup2(err, STDERR_FILENO);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
-  }
-  CliRun run;
-  int status = 0;
-  if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status)) {
-    run.exit_code = WEXITSTATUS(status);
-  }
-  run.out = ReadFileOrEmpty(out_path);
-  run.err = ReadFileOrEmpty(err_path);
-  return run;
 }
 
 std::string TestPersonnummer(const std::string& yyyymmdd, const std::string& serial) {

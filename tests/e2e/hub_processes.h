@@ -37,6 +37,8 @@
 namespace carehub::e2e {
 
 using Json = nlohmann::json;
+using services::testing::ProcessRun;
+using services::testing::RunProcess;
 using services::testing::ServerProcess;
 using services::testing::TempDir;
 
@@ -51,14 +53,6 @@ std::unique_ptr<ServerProcess> StartServer(const std::string& binary,
 // SIGTERM, then expects a clean exit (code 0) within 60 s.
 void StopCleanly(ServerProcess& server, const std::string& name);
 
-// A command-line tool run to completion, stdout and stderr captured.
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-  std::string Show() const;
-};
-CliRun RunCli(const TempDir& dir, const std::string& binary, const std::vector<std::string>& args);
 
 // A personnummer in Skatteverket's test series with its Luhn check digit computed here,
 // independently of the hub: "YYYYMMDD-NNNC".

@@ -61,7 +61,7 @@ std::string Keys(const std::map<std::string, Json>& m) {
 
 // The replay's Bundle, unwrapped, must hold exactly the resources served at the moment, each
 // equal as a JSON document (meta included: the replay promises the server's bytes).
-void ExpectReplayReproduces(const CliRun& run, const Served& served, const std::string& how) {
+void ExpectReplayReproduces(const ProcessRun& run, const Served& served, const std::string& how) {
   SCOPED_TRACE(absl::StrCat(served.label, " via ", how));
   ASSERT_EQ(run.exit_code, 0) << run.Show();
   Json bundle = Json::parse(run.out, nullptr, /*allow_exceptions=*/false);
@@ -87,12 +87,12 @@ void ExpectReplaysReproduce(const TempDir& dir, const std::string& source, const
                             const std::vector<Served>& moments, size_t by_time) {
   const std::string how = source.substr(0, source.find('='));
   for (const Served& served : moments) {
-    ExpectReplayReproduces(RunCli(dir, CAREHUB_AUDIT_PATH,
+    ExpectReplayReproduces(RunProcess(dir, CAREHUB_AUDIT_PATH,
                                   {source, "replay", "--patient=" + personnummer,
                                    absl::StrCat("--at=", served.position)}),
                            served, how + " --at=position");
   }
-  ExpectReplayReproduces(RunCli(dir, CAREHUB_AUDIT_PATH,
+  ExpectReplayReproduces(RunProcess(dir, CAREHUB_AUDIT_PATH,
                                 {source, "replay", "--patient=" + personnummer,
                                  "--at=" + Rfc3339(moments[by_time].after)}),
                          moments[by_time], how + " --at=time");

@@ -127,7 +127,7 @@ TEST(MunicipalCrashTest, KilledMidFileEveryLineLandsExactlyOnce) {
 
   // Per patient, each appointment once, read back from the stopped hub's log.
   for (int p = 0; p < kPatients; ++p) {
-    const CliRun history = RunCli(dir, CAREHUB_AUDIT_PATH,
+    const ProcessRun history = RunProcess(dir, CAREHUB_AUDIT_PATH,
                                   {"--data_dir=" + dir.File("hub"), "history",
                                    "--patient=" + patients[p], "--format=json"});
     ASSERT_EQ(history.exit_code, 0) << history.Show();

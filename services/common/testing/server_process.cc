@@ -130,4 +130,36 @@ std::string ReadFileOrEmpty(const std::string& path) {
   return text.str();
 }
 
+std::string ProcessRun::Show() const {
+  return absl::StrCat("exit=", exit_code, "\n--- stdout\n", out.substr(0, 4000), "\n--- stderr\n",
+                      err.substr(0, 4000));
+}
+
+ProcessRun RunProcess(const TempDir& dir, const std::string& binary, const std::vector<std::string>& args) {
+  static int counter = 0;
+  const std::string out_path = dir.File(absl::StrCat("run", ++counter, ".out"));
+  const std::string err_path = dir.File(absl::StrCat("run", counter, ".err"));
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(binary.c_str()));
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(out, STDOUT_FILENO);
+    dup2(err, STDERR_FILENO);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  ProcessRun run;
+  int status = 0;
+  if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status)) {
+    run.exit_code = WEXITSTATUS(status);
+  }
+  run.out = ReadFileOrEmpty(out_path);
+  run.err = ReadFileOrEmpty(err_path);
+  return run;
+}
+
 }  // namespace carehub::services::testing

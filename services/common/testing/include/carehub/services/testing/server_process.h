@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "carehub/services/testing/temp_dir.h"
 
 namespace carehub::services::testing {
 
@@ -78,6 +79,17 @@ class ServerProcess {
 
 // The whole content of a file, or "" if it cannot be read. For showing a child's log.
 std::string ReadFileOrEmpty(const std::string& path);
+
+// A command-line tool run to completion, its stdout and stderr captured.
+struct ProcessRun {
+  int exit_code = -1;  // -1 if it did not exit normally
+  std::string out;
+  std::string err;
+  // For a failing assertion: the exit code and (the first 4000 bytes of) both outputs.
+  std::string Show() const;
+};
+// Runs `binary args...` and waits for it; its output goes through files in `dir`.
+ProcessRun RunProcess(const TempDir& dir, const std::string& binary, const std::vector<std::string>& args);
 
 }  // namespace carehub::services::testing
 
