@@ -24,6 +24,7 @@
 #include "absl/synchronization/notification.h"
 #include "carehub/base/log.h"
 #include "carehub/base/strings.h"
+#include "carehub/base/text.h"
 #include "carehub/audit/audit_event.h"
 #include "services/fhir/internal/audit_event_search.h"
 #include "services/fhir/internal/bundle.h"
@@ -257,7 +258,7 @@ void FhirApi::HandleAsync(const HttpRequest& request, HttpResponse* response,
                  .organization_hsa_id = std::string(request.header("X-Carehub-Organization")),
                  .care_unit_hsa_id = std::string(request.header("X-Carehub-Care-Unit"))};
   entry.status = response->status;
-  options_.access_log->RecordAsync(entry, [response, done = std::move(done)](absl::StatusOr<uint64_t> position) {
+  options_.access_log->RecordAsync(std::move(entry), [response, done = std::move(done)](absl::StatusOr<uint64_t> position) {
     if (!position.ok()) {
       // Not logged, not served: what the response held must not leave the hub unrecorded.
       LOG_ERROR("fhir_api.access_log_failed")
@@ -403,7 +404,7 @@ void FhirApi::HandleHealth(Call& call) {
                                   R"(","checkpoint":)", health.checkpoint);
   if (health.log_end.has_value()) absl::StrAppend(&body, R"(,"log_end":)", *health.log_end);
   if (!health.detail.empty()) {
-    absl::StrAppend(&body, R"(,"detail":)", fhir_api::JsonQuote(health.detail));
+    absl::StrAppend(&body, R"(,"detail":)", JsonQuote(health.detail));
   }
   body.append("}\n");
   call.response.status = health.ready ? 200 : 503;

@@ -5,13 +5,13 @@
 file(MAKE_DIRECTORY ${BINARY_DIR}/scratch_corpus)
 set(fuzzer ${BINARY_DIR}/municipal_reader_fuzzer)
 set(sources ${SOURCE_DIR}/fuzz/reader_fuzzer.cc ${SOURCE_DIR}/reader.cc
-            ${SOURCE_DIR}/internal/charset.cc)
+            ${SOURCE_DIR}/internal/charset.cc ${PROJECT_SOURCE_DIR}/base/text.cc)
 set(rebuild FALSE)
 if(NOT EXISTS ${fuzzer})
   set(rebuild TRUE)
 else()
   foreach(source ${sources} ${SOURCE_DIR}/include/carehub/municipal/reader.h
-          ${SOURCE_DIR}/internal/charset.h)
+          ${SOURCE_DIR}/internal/charset.h ${PROJECT_SOURCE_DIR}/base/include/carehub/base/text.h)
     if(${source} IS_NEWER_THAN ${fuzzer})
       set(rebuild TRUE)
     endif()
@@ -21,7 +21,8 @@ if(rebuild)
   execute_process(
     COMMAND ${CLANGXX} -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined
             -fno-sanitize-recover=undefined
-            -I${SOURCE_DIR}/include -I${PROJECT_SOURCE_DIR} ${sources} -o ${fuzzer}
+            -I${SOURCE_DIR}/include -I${PROJECT_SOURCE_DIR}
+            -I${PROJECT_SOURCE_DIR}/base/include ${sources} -o ${fuzzer}
     RESULT_VARIABLE result)
   if(NOT result EQUAL 0)
     message(FATAL_ERROR "building the fuzzer failed")

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "carehub/base/strings.h"
+#include "carehub/base/text.h"
 #include "services/fhir/internal/json_text.h"
 #include "services/fhir/internal/outcome.h"
 

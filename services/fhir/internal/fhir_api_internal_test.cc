@@ -35,13 +35,6 @@ TEST(ScanResourceTest, StopsOnceItHasAllFourFacts) {
   EXPECT_EQ(f.version_id, "1");
 }
 
-TEST(JsonQuoteTest, EscapesAndKeepsUtf8Valid) {
-  EXPECT_EQ(JsonQuote("a\"b\\c\n\x01"), R"("a\"b\\c\n\u0001")");
-  EXPECT_EQ(JsonQuote("Märta"), "\"Märta\"");
-  EXPECT_EQ(JsonQuote("\xff"), R"("\ufffd")");
-  EXPECT_FALSE(nlohmann::json::parse(JsonQuote("x\xc3"), nullptr, false).is_discarded());
-}
-
 TEST(ParseQueryTest, DecodesFormEncoding) {
   auto params = ParseQuery("identifier=http%3A%2F%2Fx%7C19121212-1212&name=Tolvan+T&&flag");
   ASSERT_TRUE(params.ok());

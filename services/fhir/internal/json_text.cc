@@ -1,6 +1,5 @@
 #include "services/fhir/internal/json_text.h"
 
-#include <cstdio>
 
 namespace carehub::services::fhir_api {
 namespace {
@@ -121,57 +120,6 @@ bool ScanResource(std::string_view json, ResourceFacts* facts) {
     }
   } while (scanner.Consume(','));
   return scanner.Consume('}');
-}
-
-// Length of the well-formed UTF-8 sequence at s[i], or 0 if it is not one.
-static size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  const auto b = static_cast<unsigned char>(s[i]);
-  size_t n = b >= 0xF0 && b <= 0xF4 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 && b <= 0xDF ? 2 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
-  }
-  return n;
-}
-
-void AppendJsonQuoted(std::string_view s, std::string* out) {
-  out->push_back('"');
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (static_cast<unsigned char>(c) >= 0x80) {
-      // Client text echoed in a diagnostic may be any bytes; the response must stay UTF-8.
-      const size_t n = Utf8SequenceLength(s, i);
-      if (n == 0) {
-        out->append("\\ufffd");
-      } else {
-        out->append(s.substr(i, n));
-        i += n - 1;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
-          out->append(buf);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
-
-std::string JsonQuote(std::string_view s) {
-  std::string out;
-  AppendJsonQuoted(s, &out);
-  return out;
 }
 
 }  // namespace carehub::services::fhir_api

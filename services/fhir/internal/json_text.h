@@ -1,11 +1,10 @@
 // Reading and writing FHIR JSON as text, without a DOM: the facts the API needs from a stored
-// resource (type, id, versionId, lastUpdated) found by walking its top-level members, and JSON
-// string quoting for the envelopes (Bundles, OperationOutcomes) the API writes around stored
-// bytes. The read path stays at one RocksDB Get and one scan of the resource.
+// resource (type, id, versionId, lastUpdated) found by walking its top-level members. (JSON
+// string quoting for the envelopes the API writes around stored bytes is carehub/base/text.h.)
+// The read path stays at one RocksDB Get and one scan of the resource.
 //
 //   ResourceFacts facts;
 //   if (!ScanResource(json, &facts)) ...;  // not a JSON object
-//   out += JsonQuote(facts.id);
 //
 // Thread-safety: stateless.
 #ifndef CAREHUB_SERVICES_FHIR_INTERNAL_JSON_TEXT_H_
@@ -29,10 +28,6 @@ struct ResourceFacts {
 // so the rest of the resource is not read. False if what it walked is not a well-formed JSON
 // object.
 bool ScanResource(std::string_view json, ResourceFacts* facts);
-
-// `s` as a JSON string literal, with quotes.
-std::string JsonQuote(std::string_view s);
-void AppendJsonQuoted(std::string_view s, std::string* out);
 
 }  // namespace carehub::services::fhir_api
 
