@@ -68,6 +68,27 @@ absl::Status ValidateIndexKey(std::string_view key, const Limits& limits) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateEvent(const ProposedEvent& event, const Limits& limits, size_t index) {
+  if (absl::Status s = ValidateEventId(event.event_id, limits, index); !s.ok()) return s;
+  if (absl::Status s = ValidateType(event.type, limits, index); !s.ok()) return s;
+  if (event.index_keys.size() > limits.max_index_keys) {
+    return absl::InvalidArgumentError(absl::StrCat("events[", index, "] has ", event.index_keys.size(),
+                                                   " index keys; the limit is ", limits.max_index_keys));
+  }
+  for (const std::string& key : event.index_keys) {
+    if (absl::Status s = ValidateIndexKey(key, limits); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("events[", index, "]: ", s.message()));
+    }
+  }
+  const size_t size = event.data.size() + event.metadata.size();
+  if (size > limits.max_event_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat("events[", index, "] holds ", size,
+                                                   " bytes of data and metadata; the limit is ",
+                                                   limits.max_event_bytes));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateBatch(const std::vector<ProposedEvent>& events, const Limits& limits, size_t* bytes) {
   if (events.empty()) return absl::InvalidArgumentError("an append needs at least one event");
   if (events.size() > limits.max_batch_events) {
@@ -78,27 +99,11 @@ absl::Status ValidateBatch(const std::vector<ProposedEvent>& events, const Limit
   size_t total = 0;
   for (size_t i = 0; i < events.size(); ++i) {
     const ProposedEvent& event = events[i];
-    if (absl::Status s = ValidateEventId(event.event_id, limits, i); !s.ok()) return s;
-    if (absl::Status s = ValidateType(event.type, limits, i); !s.ok()) return s;
-    if (event.index_keys.size() > limits.max_index_keys) {
-      return absl::InvalidArgumentError(absl::StrCat("events[", i, "] has ", event.index_keys.size(),
-                                                     " index keys; the limit is ", limits.max_index_keys));
-    }
-    for (const std::string& key : event.index_keys) {
-      if (absl::Status s = ValidateIndexKey(key, limits); !s.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("events[", i, "]: ", s.message()));
-      }
-    }
-    size_t size = event.data.size() + event.metadata.size();
-    if (size > limits.max_event_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat("events[", i, "] holds ", size,
-                                                     " bytes of data and metadata; the limit is ",
-                                                     limits.max_event_bytes));
-    }
+    if (absl::Status s = ValidateEvent(event, limits, i); !s.ok()) return s;
     if (!ids.insert(event.event_id).second) {
       return absl::InvalidArgumentError(absl::StrCat("events[", i, "].event_id repeats an earlier event id of the append"));
     }
-    total += size;
+    total += event.data.size() + event.metadata.size();
   }
   if (total > limits.max_batch_bytes) {
     return absl::InvalidArgumentError(absl::StrCat("an append holds ", total, " bytes; the limit is ",
@@ -109,3 +114,11 @@ absl::Status ValidateBatch(const std::vector<ProposedEvent>& events, const Limit
 }
 
 }  // namespace carehub::eventstore::internal
+
+namespace carehub::eventstore {
+
+absl::Status ValidateEvent(const ProposedEvent& event, const Limits& limits) {
+  return internal::ValidateEvent(event, limits, 0);
+}
+
+}  // namespace carehub::eventstore

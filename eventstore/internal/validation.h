@@ -15,6 +15,8 @@ namespace carehub::eventstore::internal {
 absl::Status ValidateStreamId(std::string_view stream_id, const Limits& limits);
 // InvalidArgument unless `key` is a well-formed index key (see Limits).
 absl::Status ValidateIndexKey(std::string_view key, const Limits& limits);
+// Checks one event (its id, type, index keys and size); messages name it as events[index].
+absl::Status ValidateEvent(const ProposedEvent& event, const Limits& limits, size_t index);
 // Checks every event of one append and the batch as a whole; `*bytes` receives its payload size.
 absl::Status ValidateBatch(const std::vector<ProposedEvent>& events, const Limits& limits, size_t* bytes);
 

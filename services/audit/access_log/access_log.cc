@@ -2,15 +2,16 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <random>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "carehub/base/status_macros.h"
 #include "carehub/base/strings.h"
+#include "carehub/base/text.h"
 #include "nlohmann/json.hpp"
 
 namespace carehub::audit {
@@ -22,7 +23,7 @@ using Json = nlohmann::json;
 // a random 128-bit id suffices.
 std::string NewEventId() {
   thread_local std::mt19937_64 random{std::random_device{}()};
-  return absl::StrFormat("access-%016x%016x", random(), random());
+  return absl::StrCat("access-", absl::Hex(random(), absl::kZeroPad16), absl::Hex(random(), absl::kZeroPad16));
 }
 
 std::vector<std::string> IndexKeys(const AccessEntry& entry) {
@@ -36,6 +37,17 @@ std::vector<std::string> IndexKeys(const AccessEntry& entry) {
     }
   }
   return keys;
+}
+
+// The store's limits, with one index key allowed per patient: a search page of _count=1000 with
+// its includes can name thousands, and a read that cannot be logged is not served.
+const eventstore::Limits& Limits() {
+  static const eventstore::Limits limits = [] {
+    eventstore::Limits l;
+    l.max_index_keys = kMaxIndexKeys;
+    return l;
+  }();
+  return limits;
 }
 
 bool Matches(const AccessEntry& entry, const AccessQuery& query) {
@@ -57,19 +69,38 @@ bool Matches(const AccessEntry& entry, const AccessQuery& query) {
 
 }  // namespace
 
+// Written by hand rather than through a JSON DOM: it runs on every read the API serves. The
+// members are in the order of nlohmann::json's sorted objects, as entries were first written.
 std::string EncodeAccessEntry(const AccessEntry& entry) {
-  Json resources = Json::array();
-  for (const AccessedResource& r : entry.resources) resources.push_back({r.type, r.id, r.version});
-  Json json = {{"user", entry.agent.user_hsa_id},
-               {"organization", entry.agent.organization_hsa_id},
-               {"care_unit", entry.agent.care_unit_hsa_id},
-               {"interaction", entry.interaction},
-               {"operation", entry.operation},
-               {"type", entry.resource_type},
-               {"status", entry.status},
-               {"patients", entry.patients},
-               {"resources", std::move(resources)}};
-  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+  std::string out;
+  out.reserve(160 + 48 * entry.patients.size() + 64 * entry.resources.size());
+  auto member = [&](std::string_view name, std::string_view value) {
+    out.append(name);
+    AppendJsonQuoted(value, &out);
+  };
+  member("{\"care_unit\":", entry.agent.care_unit_hsa_id);
+  member(",\"interaction\":", entry.interaction);
+  member(",\"operation\":", entry.operation);
+  member(",\"organization\":", entry.agent.organization_hsa_id);
+  out.append(",\"patients\":[");
+  for (size_t i = 0; i < entry.patients.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJsonQuoted(entry.patients[i], &out);
+  }
+  out.append("],\"resources\":[");
+  for (size_t i = 0; i < entry.resources.size(); ++i) {
+    const AccessedResource& r = entry.resources[i];
+    out.append(i > 0 ? ",[" : "[");
+    AppendJsonQuoted(r.type, &out);
+    out.push_back(',');
+    AppendJsonQuoted(r.id, &out);
+    absl::StrAppend(&out, ",", r.version, "]");
+  }
+  absl::StrAppend(&out, "],\"status\":", entry.status);
+  member(",\"type\":", entry.resource_type);
+  member(",\"user\":", entry.agent.user_hsa_id);
+  out.push_back('}');
+  return out;
 }
 
 absl::StatusOr<AccessEntry> DecodeAccessEntry(const eventstore::RecordedEvent& event) {
@@ -118,8 +149,12 @@ void PatientsReferencedBy(std::string_view resource_type, std::string_view id, s
                           std::vector<std::string>* out) {
   if (resource_type == "Patient" && !id.empty()) out->emplace_back(id);
   static constexpr std::string_view kMarker = "\"reference\":\"Patient/";
-  for (size_t at = json.find(kMarker); at != std::string_view::npos; at = json.find(kMarker, at)) {
-    at += kMarker.size();
+  // memmem, not string_view::find: find looks for the first byte ('"', in JSON everywhere) and
+  // compares from each; glibc's memmem skips through the text.
+  for (size_t at = 0; json.size() - at >= kMarker.size();) {
+    const void* hit = ::memmem(json.data() + at, json.size() - at, kMarker.data(), kMarker.size());
+    if (hit == nullptr) break;
+    at = static_cast<const char*>(hit) - json.data() + kMarker.size();
     size_t end = at;
     // FHIR ids: [A-Za-z0-9.-]; a "/_history/n" suffix or the closing quote ends it.
     while (end < json.size() && (std::isalnum(static_cast<unsigned char>(json[end])) || json[end] == '-' ||
@@ -132,13 +167,9 @@ void PatientsReferencedBy(std::string_view resource_type, std::string_view id, s
 }
 
 absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(const AccessLogOptions& options) {
-  // One index key per patient: a search page of _count=1000 with its includes can name
-  // thousands, and a read that cannot be logged is not served.
-  eventstore::Limits limits;
-  limits.max_index_keys = kMaxIndexKeys;
   ASSIGN_OR_RETURN(std::unique_ptr<eventstore::EventStore> store,
                    eventstore::EventStore::Open(
-                       {.path = options.path, .clock = options.clock, .limits = limits,
+                       {.path = options.path, .clock = options.clock, .limits = Limits(),
                         // Lookups go through the index; a small cache and ring suit a log that is
                         // written far more than it is read.
                         .recent_events_capacity = 1024, .block_cache_bytes = 32u << 20,
@@ -148,24 +179,101 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(const AccessLogOption
   return std::make_unique<AccessLog>(std::move(store));
 }
 
-AccessLog::AccessLog(std::unique_ptr<eventstore::EventStore> store) : store_(std::move(store)) {}
+AccessLog::AccessLog(std::unique_ptr<eventstore::EventStore> store) : owned_store_(std::move(store)), store_(owned_store_.get()) {}
 
-AccessLog::~AccessLog() = default;
+AccessLog::~AccessLog() {
+  {
+    absl::MutexLock lock(&mu_);
+    closing_ = true;
+  }
+  // Closing the store answers the append in flight; the batch its completion would send next
+  // fails instead. store_ stays valid meanwhile (the completion runs inside this reset).
+  owned_store_.reset();
+}
 
-void AccessLog::RecordAsync(const AccessEntry& entry, RecordCallback done) {
-  AccessEntry sorted = entry;
-  std::sort(sorted.patients.begin(), sorted.patients.end());
-  sorted.patients.erase(std::unique(sorted.patients.begin(), sorted.patients.end()), sorted.patients.end());
+void AccessLog::RecordAsync(AccessEntry entry, RecordCallback done) {
+  std::vector<std::string>& patients = entry.patients;
+  std::sort(patients.begin(), patients.end());
+  patients.erase(std::unique(patients.begin(), patients.end()), patients.end());
   eventstore::ProposedEvent event{.event_id = NewEventId(),
                                   .type = kAccessEventType,
-                                  .data = EncodeAccessEntry(sorted),
-                                  .index_keys = IndexKeys(sorted)};
-  std::vector<eventstore::ProposedEvent> events;
-  events.push_back(std::move(event));
-  store_->AppendAsync(kAccessStream, eventstore::ExpectedVersion::Any(), std::move(events),
-                      [done = std::move(done)](absl::StatusOr<eventstore::AppendResult> result) {
-                        if (!result.ok()) return done(result.status());
-                        done(result->first_position);
+                                  .data = EncodeAccessEntry(entry),
+                                  .index_keys = IndexKeys(entry)};
+  // Checked alone, before it joins a batch: an entry the store would reject must not fail the
+  // others of its batch.
+  if (absl::Status valid = eventstore::ValidateEvent(event, Limits()); !valid.ok()) return done(valid);
+  Batch batch;
+  {
+    absl::MutexLock lock(&mu_);
+    pending_.bytes += event.data.size();
+    pending_.events.push_back(std::move(event));
+    pending_.done.push_back(std::move(done));
+    if (in_flight_) return;  // the append in flight sends this one when it is durable
+    in_flight_ = true;
+    batch = TakeBatchLocked();
+  }
+  Send(std::move(batch));
+}
+
+AccessLog::Batch AccessLog::TakeBatchLocked() {
+  if (pending_.events.size() <= Limits().max_batch_events && pending_.bytes <= Limits().max_batch_bytes) {
+    return std::exchange(pending_, {});
+  }
+  Batch batch;
+  size_t n = 0;
+  while (n < pending_.events.size() && n < Limits().max_batch_events &&
+         batch.bytes + pending_.events[n].data.size() <= Limits().max_batch_bytes) {
+    batch.bytes += pending_.events[n].data.size();
+    ++n;
+  }
+  auto take = [n](auto& from, auto& to) {
+    to.assign(std::make_move_iterator(from.begin()), std::make_move_iterator(from.begin() + n));
+    from.erase(from.begin(), from.begin() + n);
+  };
+  take(pending_.events, batch.events);
+  take(pending_.done, batch.done);
+  pending_.bytes -= batch.bytes;
+  return batch;
+}
+
+// One append holds every entry that arrived while the previous one was being made durable: one
+// stream run, one hand-off to the store's writer and one completion for the group instead of
+// one per read. At most one append is in flight; its completion sends the next.
+void AccessLog::Send(Batch batch) {
+  bool closing;
+  {
+    absl::MutexLock lock(&mu_);
+    closing = closing_;
+    if (closing) {
+      // Nothing will send what still waits: it fails with this batch.
+      for (RecordCallback& done : pending_.done) batch.done.push_back(std::move(done));
+      pending_ = {};
+      in_flight_ = false;
+    }
+  }
+  if (closing) {
+    for (RecordCallback& done : batch.done) done(absl::UnavailableError("the access log is closing"));
+    return;
+  }
+  store_->AppendAsync(kAccessStream, eventstore::ExpectedVersion::Any(), std::move(batch.events),
+                      [this, done = std::move(batch.done)](absl::StatusOr<eventstore::AppendResult> result) {
+                        for (size_t i = 0; i < done.size(); ++i) {
+                          if (result.ok()) {
+                            done[i](result->first_position + i);
+                          } else {
+                            done[i](result.status());
+                          }
+                        }
+                        Batch next;
+                        {
+                          absl::MutexLock lock(&mu_);
+                          if (pending_.events.empty()) {
+                            in_flight_ = false;
+                            return;
+                          }
+                          next = TakeBatchLocked();
+                        }
+                        Send(std::move(next));
                       });
 }
 

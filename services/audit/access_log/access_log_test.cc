@@ -1,11 +1,16 @@
 #include "carehub/audit/access_log.h"
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "carehub/audit/audit_event.h"
 #include "carehub/base/clock.h"
@@ -100,6 +105,86 @@ TEST_F(AccessLogTest, EntriesRoundTripWithPositionAndRecordedTime) {
   Open(/*read_only=*/true);
   ASSERT_TRUE(log_->Get(0).ok());
   EXPECT_EQ(log_->Record(e).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// Reads from many threads at once go into shared appends; each still gets its own position,
+// and the entry stored there is its own.
+TEST_F(AccessLogTest, ConcurrentEntriesShareAppendsAndEachGetsItsOwnPosition) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 200;
+  absl::Mutex mu;
+  std::vector<std::pair<uint64_t, std::string>> recorded;  // position, the patient it named
+  absl::BlockingCounter durable(kThreads * kPerThread);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string patient = absl::StrCat("p", t, "-", i);
+        log_->RecordAsync(Entry({}, {patient}), [&, patient](absl::StatusOr<uint64_t> position) {
+          EXPECT_TRUE(position.ok()) << position.status();
+          absl::MutexLock lock(&mu);
+          recorded.emplace_back(position.value_or(UINT64_MAX), patient);
+          durable.DecrementCount();
+        });
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  durable.Wait();
+  std::sort(recorded.begin(), recorded.end());
+  ASSERT_EQ(recorded.size(), size_t{kThreads * kPerThread});
+  for (size_t i = 0; i < recorded.size(); ++i) {
+    ASSERT_EQ(recorded[i].first, i) << "a gap or a duplicate position";
+    absl::StatusOr<AccessEntry> stored = log_->Get(i);
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    EXPECT_EQ(stored->patients, std::vector<std::string>{recorded[i].second});
+  }
+  absl::StatusOr<eventstore::VerifyResult> verified = log_->Verify(std::nullopt);
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_TRUE(verified->ok) << verified->problem;
+  EXPECT_EQ(verified->events_verified, recorded.size());
+}
+
+// An entry the store would refuse fails alone, at once; the entries around it are recorded.
+TEST_F(AccessLogTest, AnEntryTheStoreRefusesFailsAloneAndTheOthersAreRecorded) {
+  std::vector<absl::StatusOr<uint64_t>> results(3, absl::UnknownError("not answered"));
+  absl::BlockingCounter answered(3);
+  AccessEntry bad = Entry({}, {"has space"});  // not a valid index key
+  const std::vector<AccessEntry> entries = {Entry({}, {"p1"}), bad, Entry({}, {"p2"})};
+  for (size_t i = 0; i < entries.size(); ++i) {
+    log_->RecordAsync(entries[i], [&, i](absl::StatusOr<uint64_t> position) {
+      results[i] = std::move(position);
+      answered.DecrementCount();
+    });
+  }
+  answered.Wait();
+  EXPECT_TRUE(results[0].ok()) << results[0].status();
+  EXPECT_EQ(results[1].status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(results[2].ok()) << results[2].status();
+  EXPECT_EQ(Positions({.patient = "p2"}), std::vector<uint64_t>{1});
+}
+
+// Closing the log while entries wait answers every one of them, durable or not.
+TEST_F(AccessLogTest, ClosingAnswersEveryWaitingEntry) {
+  constexpr int kEntries = 500;
+  std::atomic<int> ok{0}, unavailable{0};
+  for (int i = 0; i < kEntries; ++i) {
+    log_->RecordAsync(Entry({}, {absl::StrCat("p", i)}), [&](absl::StatusOr<uint64_t> position) {
+      if (position.ok()) {
+        ++ok;
+      } else {
+        EXPECT_EQ(position.status().code(), absl::StatusCode::kUnavailable) << position.status();
+        ++unavailable;
+      }
+    });
+  }
+  log_.reset();
+  EXPECT_EQ(ok + unavailable, kEntries);
+  Open(/*read_only=*/true);
+  absl::StatusOr<eventstore::VerifyResult> verified = log_->Verify(std::nullopt);
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_TRUE(verified->ok) << verified->problem;
+  EXPECT_EQ(verified->events_verified, static_cast<uint64_t>(ok.load())) << "every acknowledged entry is stored";
 }
 
 TEST_F(AccessLogTest, FindsByPatientAgentAndTimeNewestFirstWithPaging) {
@@ -224,6 +309,51 @@ TEST(PatientsReferencedByTest, FindsThePatientItselfAndItsReferences) {
                        R"("x":[{"reference":"Patient/p9/_history/2"}]})",
                        &out);
   EXPECT_EQ(out, (std::vector<std::string>{"abc", "p-1.2", "p9"}));
+
+  out.clear();
+  PatientsReferencedBy("CarePlan", "x", "", &out);
+  PatientsReferencedBy("CarePlan", "x", R"("reference":"Patient/)", &out);  // the marker at the very end
+  PatientsReferencedBy("CarePlan", "x", R"({"reference":"Patient/z"})", &out);
+  EXPECT_EQ(out, (std::vector<std::string>{"z"}));
+}
+
+// The stored form is what a JSON library would write (members sorted, as entries were first
+// written with one), for any text a header may carry.
+TEST(EncodeAccessEntryTest, WritesWhatAJsonLibraryWouldAndReadsBack) {
+  AccessEntry e;
+  e.agent = {.user_hsa_id = kUser, .organization_hsa_id = "", .care_unit_hsa_id = kUnit};
+  e.interaction = "operation";
+  e.operation = "everything";
+  e.resource_type = "Patient";
+  e.status = 200;
+  e.patients = {"p1", "p2"};
+  e.resources = {{"Patient", "p1", 4}, {"CarePlan", "c-9", 0}};
+  Json expected = {{"user", kUser},
+                   {"organization", ""},
+                   {"care_unit", kUnit},
+                   {"interaction", "operation"},
+                   {"operation", "everything"},
+                   {"type", "Patient"},
+                   {"status", 200},
+                   {"patients", {"p1", "p2"}},
+                   {"resources", {{"Patient", "p1", 4}, {"CarePlan", "c-9", 0}}}};
+  EXPECT_EQ(EncodeAccessEntry(e), expected.dump());
+
+  AccessEntry empty;
+  EXPECT_EQ(Json::parse(EncodeAccessEntry(empty))["patients"], Json::array());
+
+  // Text a client sent in a header: quotes, backslashes, controls and non-ASCII survive a round
+  // trip; bytes that are not UTF-8 become U+FFFD rather than breaking the JSON.
+  e.agent.organization_hsa_id = "Org \"Nära\" \\ \t\x01 vård";
+  e.operation = "bad\xff";
+  eventstore::RecordedEvent event{.position = 7, .type = kAccessEventType, .data = EncodeAccessEntry(e)};
+  absl::StatusOr<AccessEntry> decoded = DecodeAccessEntry(event);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->agent, e.agent);
+  EXPECT_EQ(decoded->operation, "bad\uFFFD");
+  EXPECT_EQ(decoded->resources, e.resources);
+  EXPECT_EQ(decoded->patients, e.patients);
+  EXPECT_EQ(decoded->status, 200);
 }
 
 }  // namespace

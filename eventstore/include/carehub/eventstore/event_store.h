@@ -158,6 +158,11 @@ class EventStore {
   virtual std::unique_ptr<Subscription> Subscribe(const SubscribeOptions& options) = 0;
 };
 
+// Whether `event` passes the checks an append makes of each of its events under `limits` (id,
+// type, index keys, size); InvalidArgument naming the rule broken. For writers that gather
+// events from several sources into one append, so that one bad event does not fail the rest.
+absl::Status ValidateEvent(const ProposedEvent& event, const Limits& limits);
+
 // If `status` is an expected-version conflict from Append, the stream's actual version
 // (std::nullopt inside when the stream does not exist). Otherwise std::nullopt.
 std::optional<std::optional<uint64_t>> AppendConflict(const absl::Status& status);

@@ -45,6 +45,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "carehub/eventstore/event_store.h"
 
@@ -135,7 +136,8 @@ class AccessLog : public AccessLogReader {
   using RecordCallback = std::function<void(absl::StatusOr<uint64_t> position)>;
   // Appends `entry` (its position and recorded time are ignored) and runs `done` once it is
   // durable (WAL synced), with its position, or with the error that kept it out of the log.
-  void RecordAsync(const AccessEntry& entry, RecordCallback done);
+  // Entries that arrive while an append is being made durable go together in the next one.
+  void RecordAsync(AccessEntry entry, RecordCallback done);
   // The same, waiting.
   absl::StatusOr<uint64_t> Record(const AccessEntry& entry);
 
@@ -149,7 +151,22 @@ class AccessLog : public AccessLogReader {
   eventstore::EventStore& store() { return *store_; }
 
  private:
-  std::unique_ptr<eventstore::EventStore> store_;
+  // Entries waiting for the append in flight, with the callbacks to answer.
+  struct Batch {
+    std::vector<eventstore::ProposedEvent> events;
+    std::vector<RecordCallback> done;
+    size_t bytes = 0;  // data of `events`
+  };
+  // Up to the store's batch limits of pending_, oldest first.
+  Batch TakeBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Send(Batch batch);
+
+  std::unique_ptr<eventstore::EventStore> owned_store_;
+  eventstore::EventStore* const store_;
+  absl::Mutex mu_;
+  Batch pending_ ABSL_GUARDED_BY(mu_);
+  bool in_flight_ ABSL_GUARDED_BY(mu_) = false;  // an append of this log is being made durable
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // The stored form of an entry (compact JSON) and back. DecodeAccessEntry: DataLoss if malformed;
