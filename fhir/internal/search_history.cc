@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "carehub/base/status_macros.h"
 #include "carehub/base/strings.h"
+#include "carehub/fhir/resource_facts.h"
 #include "fhir/internal/search_engine.h"
 
 namespace carehub::fhir::internal {
@@ -34,10 +35,12 @@ bool CurrentDuring(const VersionRef& v, const DateRange& at) {
   return v.updated < at.high && v.next_updated > at.low;
 }
 
+// A scan of the top-level members, not a parse: an instance history reads every version, and
+// parsing each whole resource was nearly all of its cost.
 int64_t LastUpdatedOf(std::string_view json) {
-  nlohmann::json parsed = nlohmann::json::parse(json, nullptr, false);
-  if (parsed.is_discarded() || !parsed.contains("meta")) return kMinTime;
-  std::optional<DateRange> r = ParseDateRange(parsed["meta"].value("lastUpdated", ""));
+  ResourceFacts facts;
+  if (!ScanResource(json, &facts)) return kMinTime;
+  std::optional<DateRange> r = ParseDateRange(facts.last_updated);
   return r.has_value() ? r->low : kMinTime;
 }
 

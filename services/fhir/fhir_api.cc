@@ -25,11 +25,11 @@
 #include "carehub/base/log.h"
 #include "carehub/base/strings.h"
 #include "carehub/base/text.h"
+#include "carehub/fhir/resource_facts.h"
 #include "carehub/audit/audit_event.h"
 #include "services/fhir/internal/audit_event_search.h"
 #include "services/fhir/internal/bundle.h"
 #include "services/fhir/internal/capability.h"
-#include "services/fhir/internal/json_text.h"
 #include "services/fhir/internal/outcome.h"
 #include "services/fhir/internal/request_text.h"
 #include "services/fhir/internal/subset.h"
@@ -60,11 +60,11 @@ struct FhirApi::Call {
   // A resource the response holds, and the patients it names.
   void Holds(std::string_view json) {
     if (!logging_access || !access.has_value()) return;
-    fhir_api::ResourceFacts facts;
-    if (!fhir_api::ScanResource(json, &facts)) return;
+    fhir::ResourceFacts facts;
+    if (!fhir::ScanResource(json, &facts)) return;
     Holds(json, facts);
   }
-  void Holds(std::string_view json, const fhir_api::ResourceFacts& facts) {
+  void Holds(std::string_view json, const fhir::ResourceFacts& facts) {
     if (!logging_access || !access.has_value()) return;
     uint64_t version = 0;
     if (!absl::SimpleAtoi(Sv(facts.version_id), &version)) version = 0;
@@ -437,8 +437,8 @@ void FhirApi::HandleRead(Call& call, std::string_view type, std::string_view id,
     }
     return call.Fail(json.status(), 500);
   }
-  fhir_api::ResourceFacts facts;
-  fhir_api::ScanResource(*json, &facts);
+  fhir::ResourceFacts facts;
+  fhir::ScanResource(*json, &facts);
   call.Holds(*json, facts);
   HttpResponse& response = call.response;
   std::optional<absl::Time> last_updated = fhir_api::ParseInstant(facts.last_updated);

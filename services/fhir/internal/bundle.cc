@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "carehub/base/strings.h"
 #include "carehub/base/text.h"
-#include "services/fhir/internal/json_text.h"
+#include "carehub/fhir/resource_facts.h"
 #include "services/fhir/internal/outcome.h"
 
 namespace carehub::services::fhir_api {
@@ -34,14 +34,14 @@ void AppendLinks(const fhir::SearchPage& page, const BundleContext& context, std
 
 // The resource as it goes into the entry, and the facts its fullUrl needs.
 std::string_view EntryResource(const std::string& json, const SubsetSpec& spec,
-                               std::string* rendered, ResourceFacts* facts) {
-  ScanResource(json, facts);
+                               std::string* rendered, fhir::ResourceFacts* facts) {
+  fhir::ScanResource(json, facts);
   if (!spec.subsetting()) return json;
   *rendered = RenderResource(json, spec, false);
   return *rendered;
 }
 
-void AppendFullUrl(const BundleContext& context, const ResourceFacts& facts, std::string* out) {
+void AppendFullUrl(const BundleContext& context, const fhir::ResourceFacts& facts, std::string* out) {
   if (facts.resource_type.empty() || facts.id.empty()) return;
   absl::StrAppend(out, R"("fullUrl":")", Sv(context.base_url), "/", Sv(facts.resource_type), "/",
                   Sv(facts.id), R"(",)");
@@ -51,7 +51,7 @@ void AppendSearchEntry(const std::string& json, std::string_view mode,
                        const BundleContext& context, const SubsetSpec& spec, bool* first,
                        std::string* out) {
   std::string rendered;
-  ResourceFacts facts;
+  fhir::ResourceFacts facts;
   std::string_view resource = EntryResource(json, spec, &rendered, &facts);
   if (!*first) out->push_back(',');
   *first = false;
@@ -106,7 +106,7 @@ std::string RenderHistoryBundle(const fhir::SearchPage& page, const BundleContex
   bool first = true;
   for (const std::string& json : page.matches) {
     std::string rendered;
-    ResourceFacts facts;
+    fhir::ResourceFacts facts;
     std::string_view resource = EntryResource(json, spec, &rendered, &facts);
     if (!first) out.push_back(',');
     first = false;

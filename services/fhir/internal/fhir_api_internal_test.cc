@@ -1,39 +1,12 @@
-// Unit tests of the FHIR API's text handling: resource scanning, JSON quoting, query decoding,
-// content negotiation, dates and subsetting.
+// Unit tests of the FHIR API's text handling: query decoding, content negotiation, dates and
+// subsetting.
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "services/fhir/internal/json_text.h"
 #include "services/fhir/internal/request_text.h"
 #include "services/fhir/internal/subset.h"
 
 namespace carehub::services::fhir_api {
 namespace {
-
-TEST(ScanResourceTest, FindsTypeIdAndMetaAnywhereAtTopLevel) {
-  ResourceFacts f;
-  ASSERT_TRUE(ScanResource(
-      R"({"contained":[{"id":"no","meta":{"versionId":"9"}}],"note":"{\"id\":\"x\"}",)"
-      R"("id":"abc","meta":{"lastUpdated":"2026-03-01T02:10:00.000Z","versionId":"3"},)"
-      R"("n":-1.5e3,"b":true,"resourceType":"CarePlan"})",
-      &f));
-  EXPECT_EQ(f.resource_type, "CarePlan");
-  EXPECT_EQ(f.id, "abc");
-  EXPECT_EQ(f.version_id, "3");
-  EXPECT_EQ(f.last_updated, "2026-03-01T02:10:00.000Z");
-  EXPECT_FALSE(ScanResource("[1]", &f));
-  EXPECT_FALSE(ScanResource(R"({"id":"x")", &f));
-}
-
-TEST(ScanResourceTest, StopsOnceItHasAllFourFacts) {
-  ResourceFacts f;
-  // What follows the facts is not read: a large resource costs no more than a small one.
-  EXPECT_TRUE(ScanResource(
-      R"({"resourceType":"Goal","id":"g","meta":{"versionId":"1","lastUpdated":"2026-03-01T02:10:00Z"},)"
-      R"("note":[not read)",
-      &f));
-  EXPECT_EQ(f.id, "g");
-  EXPECT_EQ(f.version_id, "1");
-}
 
 TEST(ParseQueryTest, DecodesFormEncoding) {
   auto params = ParseQuery("identifier=http%3A%2F%2Fx%7C19121212-1212&name=Tolvan+T&&flag");

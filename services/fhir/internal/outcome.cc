@@ -1,7 +1,6 @@
 #include "services/fhir/internal/outcome.h"
 
 #include "carehub/base/text.h"
-#include "services/fhir/internal/json_text.h"
 
 namespace carehub::services::fhir_api {
 

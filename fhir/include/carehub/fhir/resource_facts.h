@@ -1,19 +1,17 @@
-// Reading and writing FHIR JSON as text, without a DOM: the facts the API needs from a stored
-// resource (type, id, versionId, lastUpdated) found by walking its top-level members. (JSON
-// string quoting for the envelopes the API writes around stored bytes is carehub/base/text.h.)
-// The read path stays at one RocksDB Get and one scan of the resource.
+// The facts a reader needs from a stored resource (type, id, versionId, lastUpdated), found by
+// walking its top-level members as text, without a DOM: the API's read path stays at one RocksDB
+// Get and one scan of the resource, and an instance history at one scan per version.
 //
 //   ResourceFacts facts;
 //   if (!ScanResource(json, &facts)) ...;  // not a JSON object
 //
 // Thread-safety: stateless.
-#ifndef CAREHUB_SERVICES_FHIR_INTERNAL_JSON_TEXT_H_
-#define CAREHUB_SERVICES_FHIR_INTERNAL_JSON_TEXT_H_
+#ifndef CAREHUB_FHIR_RESOURCE_FACTS_H_
+#define CAREHUB_FHIR_RESOURCE_FACTS_H_
 
-#include <string>
 #include <string_view>
 
-namespace carehub::services::fhir_api {
+namespace carehub::fhir {
 
 struct ResourceFacts {
   // Raw (still JSON-escaped) contents of the string members; empty when absent. Our ids and
@@ -29,6 +27,6 @@ struct ResourceFacts {
 // object.
 bool ScanResource(std::string_view json, ResourceFacts* facts);
 
-}  // namespace carehub::services::fhir_api
+}  // namespace carehub::fhir
 
-#endif  // CAREHUB_SERVICES_FHIR_INTERNAL_JSON_TEXT_H_
+#endif  // CAREHUB_FHIR_RESOURCE_FACTS_H_

@@ -1,7 +1,6 @@
-#include "services/fhir/internal/json_text.h"
+#include "carehub/fhir/resource_facts.h"
 
-
-namespace carehub::services::fhir_api {
+namespace carehub::fhir {
 namespace {
 
 class Scanner {
@@ -122,4 +121,4 @@ bool ScanResource(std::string_view json, ResourceFacts* facts) {
   return scanner.Consume('}');
 }
 
-}  // namespace carehub::services::fhir_api
+}  // namespace carehub::fhir
