@@ -179,7 +179,8 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(const AccessLogOption
   return std::make_unique<AccessLog>(std::move(store));
 }
 
-AccessLog::AccessLog(std::unique_ptr<eventstore::EventStore> store) : owned_store_(std::move(store)), store_(owned_store_.get()) {}
+AccessLog::AccessLog(std::unique_ptr<eventstore::EventStore> store)
+    : owned_store_(std::move(store)), store_(owned_store_.get()) {}
 
 AccessLog::~AccessLog() {
   {
@@ -222,7 +223,7 @@ AccessLog::Batch AccessLog::TakeBatchLocked() {
   Batch batch;
   size_t n = 0;
   while (n < pending_.events.size() && n < Limits().max_batch_events &&
-         batch.bytes + pending_.events[n].data.size() <= Limits().max_batch_bytes) {
+         (n == 0 || batch.bytes + pending_.events[n].data.size() <= Limits().max_batch_bytes)) {
     batch.bytes += pending_.events[n].data.size();
     ++n;
   }
