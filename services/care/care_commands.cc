@@ -304,19 +304,23 @@ absl::StatusOr<v1::ResolvePatientResponse> CareCommands::ResolvePatient(
 }
 
 absl::Status CareCommands::CatchUpDeadlineIndex() {
+  // The cursor moves only once every stream touched before it is folded into the index: a fold
+  // that fails (the store unavailable) leaves it where it was, so the next check reads those
+  // patients again instead of losing their deadlines for good.
   std::set<std::string> touched;
+  uint64_t cursor = deadline_cursor_;
   for (;;) {
     ASSIGN_OR_RETURN(es::ReadAllResult result,
-                     store_->ReadAll({.from_position = deadline_cursor_,
+                     store_->ReadAll({.from_position = cursor,
                                       .limit = 1000,
                                       .stream_prefix = kPatientStreamPrefix,
                                       .max_scan = 100000}));
     for (const es::RecordedEvent& event : result.events) {
       touched.insert(event.stream_id);
-      deadline_cursor_ = event.position + 1;
+      cursor = event.position + 1;
     }
     if (!result.next_position.has_value()) break;
-    deadline_cursor_ = *result.next_position;
+    cursor = *result.next_position;
   }
   for (const std::string& stream_id : touched) {
     PatientState state(&calendar_);
@@ -328,6 +332,7 @@ absl::Status CareCommands::CatchUpDeadlineIndex() {
       earliest_due_[stream_id] = due;
     }
   }
+  deadline_cursor_ = cursor;
   return absl::OkStatus();
 }
 

@@ -66,6 +66,11 @@ class GatedStore final : public es::EventStore {
     absl::MutexLock lock(&mu_);
     return pending_.size();
   }
+  // The next `n` stream reads fail as if the store were unreachable.
+  void FailReads(int n) {
+    absl::MutexLock lock(&mu_);
+    failing_reads_ = n;
+  }
 
   absl::StatusOr<es::AppendResult> Append(std::string_view stream_id, es::ExpectedVersion expected,
                                           std::vector<es::ProposedEvent> events) override {
@@ -88,6 +93,13 @@ class GatedStore final : public es::EventStore {
   }
   absl::StatusOr<std::vector<es::RecordedEvent>> ReadStream(
       const es::ReadStreamRequest& request) override {
+    {
+      absl::MutexLock lock(&mu_);
+      if (failing_reads_ > 0) {
+        --failing_reads_;
+        return absl::UnavailableError("the store is unreachable (test)");
+      }
+    }
     return store_->ReadStream(request);
   }
   absl::StatusOr<es::ReadAllResult> ReadAll(const es::ReadAllRequest& request) override {
@@ -109,6 +121,7 @@ class GatedStore final : public es::EventStore {
   absl::Mutex mu_;
   bool held_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::function<void()>> pending_ ABSL_GUARDED_BY(mu_);
+  int failing_reads_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class CareCommandsTest : public ::testing::Test {
@@ -272,6 +285,21 @@ class CareCommandsAsyncTest : public CareCommandsTest {
 
   std::unique_ptr<GatedStore> gated_;
 };
+
+// A deadline check that fails while catching up (the store unreachable) loses no patient: the
+// next check still finds the overdue task and breaches it.
+TEST_F(CareCommandsAsyncTest, AFailedDeadlineCheckLosesNoPatient) {
+  ASSERT_TRUE(care_->Execute(Admit("m1", Personnummer(kTolvan))).ok());
+  v1::CommandRequest assessed = Command("m2", Personnummer(kTolvan));
+  assessed.mutable_post_discharge_needs_assessed();
+  ASSERT_TRUE(care_->Execute(assessed).ok());
+
+  gated_->FailReads(1);
+  EXPECT_EQ(care_->CheckDeadlines(kT0 + absl::Hours(25)).status().code(), absl::StatusCode::kUnavailable);
+  absl::StatusOr<v1::CheckDeadlinesResponse> retried = care_->CheckDeadlines(kT0 + absl::Hours(25));
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->event_ids_size(), 1);
+}
 
 TEST_F(CareCommandsAsyncTest, ConflictingCommandsAreDecidedAgainThroughTheScheduler) {
   constexpr int kCommands = 6;
