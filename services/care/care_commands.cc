@@ -303,6 +303,11 @@ absl::StatusOr<v1::ResolvePatientResponse> CareCommands::ResolvePatient(
   return response;
 }
 
+absl::Status CareCommands::DeadlineChecksGoOn() const {
+  if (!deadlines_stopped_.load(std::memory_order_relaxed)) return absl::OkStatus();
+  return absl::CancelledError("deadline checks are stopping (the care service is shutting down)");
+}
+
 absl::Status CareCommands::CatchUpDeadlineIndex() {
   // The cursor moves only once every stream touched before it is folded into the index: a fold
   // that fails (the store unavailable) leaves it where it was, so the next check reads those
@@ -310,6 +315,7 @@ absl::Status CareCommands::CatchUpDeadlineIndex() {
   std::set<std::string> touched;
   uint64_t cursor = deadline_cursor_;
   for (;;) {
+    RETURN_IF_ERROR(DeadlineChecksGoOn());
     ASSIGN_OR_RETURN(es::ReadAllResult result,
                      store_->ReadAll({.from_position = cursor,
                                       .limit = 1000,
@@ -323,6 +329,7 @@ absl::Status CareCommands::CatchUpDeadlineIndex() {
     cursor = *result.next_position;
   }
   for (const std::string& stream_id : touched) {
+    RETURN_IF_ERROR(DeadlineChecksGoOn());
     PatientState state(&calendar_);
     RETURN_IF_ERROR(LoadState(stream_id, state));
     const absl::Time due = state.EarliestDue();
@@ -367,6 +374,7 @@ absl::StatusOr<v1::CheckDeadlinesResponse> CareCommands::CheckDeadlines(absl::Ti
     if (due <= now) overdue.push_back(stream_id);
   }
   for (const std::string& stream_id : overdue) {
+    RETURN_IF_ERROR(DeadlineChecksGoOn());
     ASSIGN_OR_RETURN(std::vector<std::string> ids, BreachOverdue(stream_id, now));
     for (std::string& id : ids) response.add_event_ids(std::move(id));
   }

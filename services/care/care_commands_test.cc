@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -66,6 +67,11 @@ class GatedStore final : public es::EventStore {
     absl::MutexLock lock(&mu_);
     return pending_.size();
   }
+  // Runs `hook` with the stream of every stream read (nullptr: none).
+  void OnRead(std::function<void(const std::string&)> hook) {
+    absl::MutexLock lock(&mu_);
+    on_read_ = std::move(hook);
+  }
   // The next `n` stream reads fail as if the store were unreachable.
   void FailReads(int n) {
     absl::MutexLock lock(&mu_);
@@ -93,13 +99,16 @@ class GatedStore final : public es::EventStore {
   }
   absl::StatusOr<std::vector<es::RecordedEvent>> ReadStream(
       const es::ReadStreamRequest& request) override {
+    std::function<void(const std::string&)> hook;
     {
       absl::MutexLock lock(&mu_);
       if (failing_reads_ > 0) {
         --failing_reads_;
         return absl::UnavailableError("the store is unreachable (test)");
       }
+      hook = on_read_;
     }
+    if (hook) hook(request.stream_id);
     return store_->ReadStream(request);
   }
   absl::StatusOr<es::ReadAllResult> ReadAll(const es::ReadAllRequest& request) override {
@@ -122,6 +131,7 @@ class GatedStore final : public es::EventStore {
   bool held_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::function<void()>> pending_ ABSL_GUARDED_BY(mu_);
   int failing_reads_ ABSL_GUARDED_BY(mu_) = 0;
+  std::function<void(const std::string&)> on_read_ ABSL_GUARDED_BY(mu_);
 };
 
 class CareCommandsTest : public ::testing::Test {
@@ -299,6 +309,33 @@ TEST_F(CareCommandsAsyncTest, AFailedDeadlineCheckLosesNoPatient) {
   absl::StatusOr<v1::CheckDeadlinesResponse> retried = care_->CheckDeadlines(kT0 + absl::Hours(25));
   ASSERT_TRUE(retried.ok()) << retried.status();
   EXPECT_EQ(retried->event_ids_size(), 1);
+}
+
+// A shutdown during a deadline catch-up ends it at its next step instead of after every patient;
+// the next process's first check does what was left.
+TEST_F(CareCommandsAsyncTest, StoppingDeadlineChecksEndsACatchUpAtItsNextStep) {
+  for (const char* person : {kTolvan, kOther}) {
+    ASSERT_TRUE(care_->Execute(Admit(absl::StrCat("a-", person), Personnummer(person))).ok());
+    v1::CommandRequest assessed = Command(absl::StrCat("n-", person), Personnummer(person));
+    assessed.mutable_post_discharge_needs_assessed();
+    ASSERT_TRUE(care_->Execute(assessed).ok());
+  }
+  std::set<std::string> folded;
+  gated_->OnRead([&](const std::string& stream) {
+    folded.insert(stream);
+    care_->StopDeadlineChecks();  // SIGTERM arrives while the first patient is folded
+  });
+  EXPECT_EQ(care_->CheckDeadlines(kT0 + absl::Hours(25)).status().code(), absl::StatusCode::kCancelled);
+  gated_->OnRead(nullptr);
+  EXPECT_EQ(folded.size(), 1u) << "the catch-up went on to another patient after the stop";
+  EXPECT_EQ(care_->CheckDeadlines(kT0 + absl::Hours(25)).status().code(), absl::StatusCode::kCancelled);
+
+  absl::StatusOr<std::unique_ptr<CareCommands>> restarted = CareCommands::Create(
+      store_.get(), {.clock = &clock_, .ids = ids_.get(), .hub_key = *LoadOrCreateHubKey(dir_.File("hub.key"))});
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  absl::StatusOr<v1::CheckDeadlinesResponse> checked = (*restarted)->CheckDeadlines(kT0 + absl::Hours(25));
+  ASSERT_TRUE(checked.ok()) << checked.status();
+  EXPECT_EQ(checked->event_ids_size(), 2);
 }
 
 TEST_F(CareCommandsAsyncTest, ConflictingCommandsAreDecidedAgainThroughTheScheduler) {

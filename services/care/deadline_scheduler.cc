@@ -13,6 +13,8 @@ DeadlineScheduler::~DeadlineScheduler() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
+  // A check in progress (a start-up catch-up can take minutes) ends at its next step.
+  commands_->StopDeadlineChecks();
   thread_.join();
 }
 
@@ -26,7 +28,7 @@ void DeadlineScheduler::Loop() {
       if (stopping_) return;
     }
     absl::StatusOr<v1::CheckDeadlinesResponse> checked = commands_->CheckDeadlines(clock_->Now());
-    if (!checked.ok()) {
+    if (!checked.ok() && !absl::IsCancelled(checked.status())) {
       // Retried at the next interval; breaches are idempotent.
       LOG_WARNING("care.deadlines.check_failed")
           .Kv("code", absl::StatusCodeToString(checked.status().code()))

@@ -29,6 +29,7 @@
 #ifndef CAREHUB_CARE_CARE_COMMANDS_H_
 #define CAREHUB_CARE_CARE_COMMANDS_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -90,6 +91,10 @@ class CareCommands {
   absl::StatusOr<v1::ResolvePatientResponse> ResolvePatient(
       const v1::ResolvePatientRequest& request);
   absl::StatusOr<v1::CheckDeadlinesResponse> CheckDeadlines(absl::Time now);
+  // For a prompt shutdown: a CheckDeadlines in progress returns Cancelled at its next step (a
+  // start-up catch-up over a large region folds every patient), and every later one at once.
+  // What it had not finished, the next process's first check does again.
+  void StopDeadlineChecks() { deadlines_stopped_.store(true, std::memory_order_relaxed); }
 
   const Clock& clock() const { return *clock_; }
 
@@ -108,6 +113,8 @@ class CareCommands {
   // One attempt: catch the state up, decide, append; ends the run or reschedules it.
   void Attempt(std::shared_ptr<Run> run);
   void Finish(Run& run, absl::StatusOr<v1::CommandResponse> result);
+  // Cancelled once StopDeadlineChecks() was called.
+  absl::Status DeadlineChecksGoOn() const;
   absl::Status CatchUpDeadlineIndex() ABSL_EXCLUSIVE_LOCKS_REQUIRED(deadline_mu_);
   absl::StatusOr<std::vector<std::string>> BreachOverdue(const std::string& stream_id,
                                                          absl::Time now)
@@ -127,6 +134,7 @@ class CareCommands {
 
   // One deadline check at a time.
   absl::Mutex deadline_mu_;
+  std::atomic<bool> deadlines_stopped_{false};
   // The next global-log position the deadline index has not seen.
   uint64_t deadline_cursor_ ABSL_GUARDED_BY(deadline_mu_) = 0;
   // Patient stream -> earliest due time of an open task.
