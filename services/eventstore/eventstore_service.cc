@@ -31,7 +31,6 @@ grpc::Status Failed(std::string_view rpc, const absl::Status& status) {
   return ToGrpcStatusLogged("eventstore.rpc.failed", rpc, status);
 }
 
-
 // The count of events from the front of `events` that fit in `max_bytes`; at least one.
 size_t FittingPrefix(const std::vector<es::RecordedEvent>& events, size_t max_bytes) {
   size_t bytes = 0;
@@ -131,7 +130,6 @@ grpc::Status DoReadAll(es::EventStore& store, size_t max_response_bytes,
   for (size_t i = 0; i < count; ++i) ToProto(std::move(events[i]), response->add_events());
   return grpc::Status::OK;
 }
-
 
 }  // namespace
 

@@ -53,7 +53,6 @@ std::unique_ptr<ServerProcess> StartServer(const std::string& binary,
 // SIGTERM, then expects a clean exit (code 0) within 60 s.
 void StopCleanly(ServerProcess& server, const std::string& name);
 
-
 // A personnummer in Skatteverket's test series with its Luhn check digit computed here,
 // independently of the hub: "YYYYMMDD-NNNC".
 std::string TestPersonnummer(const std::string& yyyymmdd, const std::string& serial);

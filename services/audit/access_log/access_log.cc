@@ -41,7 +41,7 @@ std::vector<std::string> IndexKeys(const AccessEntry& entry) {
 
 // The store's limits, with one index key allowed per patient: a search page of _count=1000 with
 // its includes can name thousands, and a read that cannot be logged is not served.
-const eventstore::Limits& Limits() {
+const eventstore::Limits& AccessLimits() {
   static const eventstore::Limits limits = [] {
     eventstore::Limits l;
     l.max_index_keys = kMaxIndexKeys;
@@ -169,7 +169,7 @@ void PatientsReferencedBy(std::string_view resource_type, std::string_view id, s
 absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(const AccessLogOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<eventstore::EventStore> store,
                    eventstore::EventStore::Open(
-                       {.path = options.path, .clock = options.clock, .limits = Limits(),
+                       {.path = options.path, .clock = options.clock, .limits = AccessLimits(),
                         // Lookups go through the index; a small cache and ring suit a log that is
                         // written far more than it is read.
                         .recent_events_capacity = 1024, .block_cache_bytes = 32u << 20,
@@ -202,7 +202,7 @@ void AccessLog::RecordAsync(AccessEntry entry, RecordCallback done) {
                                   .index_keys = IndexKeys(entry)};
   // Checked alone, before it joins a batch: an entry the store would reject must not fail the
   // others of its batch.
-  if (absl::Status valid = eventstore::ValidateEvent(event, Limits()); !valid.ok()) return done(valid);
+  if (absl::Status valid = eventstore::ValidateEvent(event, AccessLimits()); !valid.ok()) return done(valid);
   Batch batch;
   {
     absl::MutexLock lock(&mu_);
@@ -217,13 +217,14 @@ void AccessLog::RecordAsync(AccessEntry entry, RecordCallback done) {
 }
 
 AccessLog::Batch AccessLog::TakeBatchLocked() {
-  if (pending_.events.size() <= Limits().max_batch_events && pending_.bytes <= Limits().max_batch_bytes) {
+  const eventstore::Limits& limits = AccessLimits();
+  if (pending_.events.size() <= limits.max_batch_events && pending_.bytes <= limits.max_batch_bytes) {
     return std::exchange(pending_, {});
   }
   Batch batch;
   size_t n = 0;
-  while (n < pending_.events.size() && n < Limits().max_batch_events &&
-         (n == 0 || batch.bytes + pending_.events[n].data.size() <= Limits().max_batch_bytes)) {
+  while (n < pending_.events.size() && n < limits.max_batch_events &&
+         (n == 0 || batch.bytes + pending_.events[n].data.size() <= limits.max_batch_bytes)) {
     batch.bytes += pending_.events[n].data.size();
     ++n;
   }
