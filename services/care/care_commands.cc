@@ -134,6 +134,8 @@ struct CareCommands::Run {
   // The patient's state folded by an earlier command, caught up by each attempt; it stays a fold
   // of a prefix of the stream, so it goes back into the cache at the end unless a fold failed.
   std::unique_ptr<PatientState> state;
+  // The state came from the cache and has not been caught up from the stream in this command.
+  bool unread = false;
   int attempts = 0;
   Scheduler reschedule;
   ExecuteCallback done;
@@ -211,6 +213,7 @@ void CareCommands::ExecuteAsync(const v1::CommandRequest& request, Scheduler res
   run->reschedule = std::move(reschedule);
   run->done = std::move(done);
   run->state = states_->Take(run->stream_id);
+  run->unread = run->state != nullptr;
   if (run->state == nullptr) run->state = std::make_unique<PatientState>(&calendar_);
   {
     absl::MutexLock lock(&runs_mu_);
@@ -221,16 +224,27 @@ void CareCommands::ExecuteAsync(const v1::CommandRequest& request, Scheduler res
 
 void CareCommands::Attempt(std::shared_ptr<Run> run) {
   PatientState& state = *run->state;
-  if (absl::Status loaded = LoadState(run->stream_id, state); !loaded.ok()) {
-    run->state.reset();  // a partial fold must not be cached
-    return Finish(*run, loaded);
+  // A cached state is where this process's last command for the patient left it, which is
+  // normally the stream's head: the first attempt decides on it without reading the stream. The
+  // append's exact expected version catches a state that was behind (another process or the
+  // deadline check appended since): the conflict sends the command round again, reading first.
+  // A refusal is never answered from an unread state: it is decided again after a read.
+  const bool unread = std::exchange(run->unread, false);
+  if (!unread) {
+    if (absl::Status loaded = LoadState(run->stream_id, state); !loaded.ok()) {
+      run->state.reset();  // a partial fold must not be cached
+      return Finish(*run, loaded);
+    }
   }
   if (const internal::CommandRecord* done = state.FindCommand(run->key)) {
     return Finish(*run, ResponseFor(run->patient_id, run->stream_id, *done, /*replayed=*/true));
   }
   absl::StatusOr<std::vector<v1::CareEvent>> events =
       internal::Decide(state, run->command, run->patient_id, clock_->Now());
-  if (!events.ok()) return Finish(*run, events.status());
+  if (!events.ok()) {
+    if (unread) return Attempt(std::move(run));
+    return Finish(*run, events.status());
+  }
   if (run->command.has_link_identifier()) {
     // The registry first: if the identifier denotes another patient, nothing is appended.
     v1::CareEvent registry_copy = events->front();
@@ -240,25 +254,33 @@ void CareCommands::Attempt(std::shared_ptr<Run> run) {
     }
   }
   std::vector<es::ProposedEvent> proposed;
-  std::vector<std::string> event_ids;
-  for (const v1::CareEvent& event : *events) {
-    proposed.push_back(internal::ToProposed(event));
-    event_ids.push_back(event.event_id());
-  }
+  for (const v1::CareEvent& event : *events) proposed.push_back(internal::ToProposed(event));
   const es::ExpectedVersion expected = state.version().has_value()
                                            ? es::ExpectedVersion::Exact(*state.version())
                                            : es::ExpectedVersion::NoStream();
+  const uint64_t next_version = state.version().has_value() ? *state.version() + 1 : 0;
   const std::string stream_id = run->stream_id;
   store_->AppendAsync(
       stream_id, expected, std::move(proposed),
-      [this, run = std::move(run),
-       event_ids = std::move(event_ids)](absl::StatusOr<es::AppendResult> appended) mutable {
+      [this, run = std::move(run), events = *std::move(events),
+       next_version](absl::StatusOr<es::AppendResult> appended) mutable {
         if (appended.ok()) {
-          const internal::CommandRecord record{.event_ids = std::move(event_ids),
-                                               .first_version = appended->first_version,
-                                               .last_version = appended->last_version,
-                                               .first_position = appended->first_position,
-                                               .last_position = appended->last_position};
+          if (!appended->idempotent_replay && appended->first_version == next_version) {
+            // The cached state moves to the head with the events just appended, so that the
+            // patient's next command need not read them back.
+            for (size_t i = 0; i < events.size(); ++i) {
+              run->state->Apply(events[i], appended->first_version + i,
+                                appended->first_position + i);
+            }
+          } else {
+            // The events were stored before, elsewhere in the stream: this state is behind.
+            run->state.reset();
+          }
+          internal::CommandRecord record{.first_version = appended->first_version,
+                                         .last_version = appended->last_version,
+                                         .first_position = appended->first_position,
+                                         .last_position = appended->last_position};
+          for (const v1::CareEvent& event : events) record.event_ids.push_back(event.event_id());
           return Finish(*run, ResponseFor(run->patient_id, run->stream_id, record,
                                           appended->idempotent_replay));
         }

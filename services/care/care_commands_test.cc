@@ -371,6 +371,80 @@ TEST_F(CareCommandsAsyncTest, ConflictWithNoSchedulerLeftEndsUnavailableAndAppen
   EXPECT_EQ(All().size(), before + 1);
 }
 
+// A patient's next command decides on the state the previous one left in the cache: no read of
+// the stream, and a resent command is answered from that state as well.
+TEST_F(CareCommandsAsyncTest, ACachedStateDecidesWithoutReadingTheStream) {
+  v1::ResolvePatientRequest resolve;
+  *resolve.mutable_identifier() = Personnummer(kTolvan);
+  absl::StatusOr<v1::ResolvePatientResponse> tolvan = care_->ResolvePatient(resolve);
+  ASSERT_TRUE(tolvan.ok()) << tolvan.status();
+  absl::StatusOr<uint64_t> enrolled = store_->StreamVersion("patient-" + tolvan->patient_id());
+  ASSERT_TRUE(enrolled.ok()) << enrolled.status();
+  std::atomic<int> reads = 0;
+  gated_->OnRead([&](const std::string& stream) {
+    if (stream.rfind("patient-", 0) == 0) ++reads;
+  });
+  v1::CommandRequest goal = Command("g1", Personnummer(kTolvan));
+  goal.mutable_goal_set()->set_goal_id("goal-1");
+  absl::StatusOr<v1::CommandResponse> set = care_->Execute(goal);
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->first_version(), *enrolled + 1);
+  absl::StatusOr<v1::CommandResponse> again = care_->Execute(goal);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->replayed());
+  EXPECT_EQ(again->first_position(), set->first_position());
+  EXPECT_EQ(reads.load(), 0);
+}
+
+// Another writer of the same log (a second care service, the deadline check) leaves this one's
+// cached state behind. Each kind of decision is still made on the stream's head: an append is
+// caught by its expected version, a refusal and a resend are checked by reading.
+TEST_F(CareCommandsAsyncTest, AStateLeftBehindByAnotherWriterIsCaughtUp) {
+  absl::StatusOr<std::string> key = LoadOrCreateHubKey(dir_.File("hub.key"));
+  ASSERT_TRUE(key.ok()) << key.status();
+  absl::StatusOr<std::unique_ptr<CareCommands>> other = CareCommands::Create(
+      store_.get(), {.clock = &clock_, .ids = ids_.get(), .hub_key = *key});
+  ASSERT_TRUE(other.ok()) << other.status();
+
+  // Admitted elsewhere: this service's state has no stay, yet the discharge is accepted.
+  absl::StatusOr<v1::CommandResponse> admitted = (*other)->Execute(Admit("a1", Personnummer(kTolvan)));
+  ASSERT_TRUE(admitted.ok()) << admitted.status();
+  v1::CommandRequest discharge = Command("d1", Personnummer(kTolvan));
+  discharge.mutable_inpatient_discharged()->mutable_stay()->set_visit_number("V-a1");
+  absl::StatusOr<v1::CommandResponse> discharged = care_->Execute(discharge);
+  ASSERT_TRUE(discharged.ok()) << discharged.status();
+  EXPECT_EQ(discharged->first_version(), admitted->last_version() + 1);
+
+  // A goal set elsewhere: this service's append at the old version conflicts, and lands after.
+  v1::CommandRequest elsewhere = Command("g1", Personnummer(kTolvan));
+  elsewhere.mutable_goal_set()->set_goal_id("goal-1");
+  absl::StatusOr<v1::CommandResponse> first = (*other)->Execute(elsewhere);
+  ASSERT_TRUE(first.ok()) << first.status();
+  v1::CommandRequest here = Command("g2", Personnummer(kTolvan));
+  here.mutable_goal_set()->set_goal_id("goal-2");
+  absl::StatusOr<v1::CommandResponse> second = care_->Execute(here);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->first_version(), first->last_version() + 1);
+
+  // A command the other service executed is a resend here: the original result, nothing new.
+  const size_t before = All().size();
+  v1::CommandRequest resent = Command("g3", Personnummer(kTolvan));
+  resent.mutable_goal_set()->set_goal_id("goal-3");
+  absl::StatusOr<v1::CommandResponse> original = (*other)->Execute(resent);
+  ASSERT_TRUE(original.ok()) << original.status();
+  absl::StatusOr<v1::CommandResponse> replayed = care_->Execute(resent);
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  EXPECT_TRUE(replayed->replayed());
+  EXPECT_EQ(replayed->first_position(), original->first_position());
+  EXPECT_EQ(All().size(), before + original->event_ids_size());
+  // And this service goes on from the head.
+  v1::CommandRequest next = Command("g4", Personnummer(kTolvan));
+  next.mutable_goal_set()->set_goal_id("goal-4");
+  absl::StatusOr<v1::CommandResponse> after = care_->Execute(next);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->first_version(), original->last_version() + 1);
+}
+
 TEST_F(CareCommandsTest, RejectedCommandAppendsNothing) {
   ASSERT_TRUE(care_->Execute(Admit("m1", Personnummer(kTolvan))).ok());
   const size_t before = All().size();

@@ -51,19 +51,23 @@ absl::Status PatientState::Apply(const eventstore::RecordedEvent& recorded) {
     return absl::DataLossError(absl::StrCat("event at position ", recorded.position,
                                             " in ", recorded.stream_id, " is not a CareEvent"));
   }
+  Apply(event, recorded.version, recorded.position);
+  return absl::OkStatus();
+}
+
+void PatientState::Apply(const v1::CareEvent& event, uint64_t version, uint64_t position) {
   Apply(event);
-  version_ = recorded.version;
+  version_ = version;
   if (!event.causation_id().empty()) {
     CommandRecord& record = commands_[CommandKey(event.source().system(), event.causation_id())];
     if (record.event_ids.empty()) {
-      record.first_version = recorded.version;
-      record.first_position = recorded.position;
+      record.first_version = version;
+      record.first_position = position;
     }
     record.event_ids.push_back(event.event_id());
-    record.last_version = recorded.version;
-    record.last_position = recorded.position;
+    record.last_version = version;
+    record.last_position = position;
   }
-  return absl::OkStatus();
 }
 
 void PatientState::Apply(const v1::CareEvent& event) {

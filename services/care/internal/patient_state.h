@@ -97,6 +97,9 @@ class PatientState {
 
   // Folds one stored event. DataLoss if it is not a CareEvent.
   absl::Status Apply(const eventstore::RecordedEvent& recorded);
+  // Folds an event this process has just appended, at `version` and `position` of the stream,
+  // without reading it back.
+  void Apply(const v1::CareEvent& event, uint64_t version, uint64_t position);
   // Folds one event (version/position unknown; for deciding consequences in memory).
   void Apply(const v1::CareEvent& event);
 
