@@ -2,14 +2,18 @@
 // concurrent MLLP connections.
 //
 //   carehub-hl7v2-bench [--messages=4000] [--connections=1,8] [--patients_per_connection=200]
+//                       [--channels=inprocess,tcp]
 //
 // Everything is real and in one process: the event log on RocksDB in a temp dir (every append
 // fsynced, group commit), the care service on gRPC (127.0.0.1:0), the adapter on MLLP
 // (127.0.0.1:0) talking to it over a gRPC channel, and blocking MLLP clients, one thread per
 // connection, each sending the next message when the previous ACK (AA, after the durable append)
-// arrives. The messages are A08 updates cycling over each connection's own patients (created in a
-// warm-up pass, so the measured messages are updates of existing records, as most ADT traffic is).
-// Prints one `bench ...` line per connection count.
+// arrives. The channel is gRPC's in-process transport, as carehubd wires its adapters, and/or
+// TCP, as the standalone adapter daemon reaches a care service. The messages are A08 updates
+// cycling over each connection's own patients (created in a warm-up pass, so the measured
+// messages are updates of existing records, as most ADT traffic is). Prints one `bench ...` line
+// per channel and connection count, beside the same commands sent to the care service directly
+// (care_grpc_baseline, without MLLP and the adapter).
 #include <unistd.h>
 
 #include <algorithm>
@@ -48,6 +52,9 @@
 
 ABSL_FLAG(int, messages, 4000, "Measured messages per connection count (split over connections).");
 ABSL_FLAG(std::string, connections, "1,8", "Connection counts to measure.");
+ABSL_FLAG(std::string, channels, "inprocess,tcp",
+          "How the adapter reaches the care service: inprocess (gRPC's in-process transport, as "
+          "inside carehubd) and/or tcp (127.0.0.1, as the standalone daemons).");
 ABSL_FLAG(int, patients_per_connection, 200, "Patients each connection cycles over.");
 ABSL_FLAG(bool, baseline, true,
           "Also measure the same commands sent straight to the care service over gRPC (no MLLP, "
@@ -146,67 +153,80 @@ int Main() {
   services::GrpcServer server({.address = "127.0.0.1:0"});
   server.AddService(&service, care::v1::CareService::service_full_name());
   const int care_port = *server.Start();
-  auto facilities = FacilityDirectory::Default("SE2321000131-E000000000001");
-  auto adapter = Hl7v2Adapter::Create(
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", care_port), grpc::InsecureChannelCredentials()),
-      {.mllp_address = "127.0.0.1:0", .data_dir = dir, .facilities = *std::move(facilities)});
-  if (!adapter.ok()) {
-    std::fprintf(stderr, "%s\n", adapter.status().ToString().c_str());
-    return 1;
-  }
-  const std::string address = absl::StrCat("127.0.0.1:", *(*adapter)->Start());
-  const SenderFactory via_mllp = [&address]() -> Sender {
-    std::shared_ptr<MllpClient> client(MllpClient::Connect(address)->release());
-    return [client](const std::string& message) {
-      absl::StatusOr<std::string> ack = client->Send(message, absl::Seconds(60));
-      return ack.ok() && ack->find("MSA|AA|") != std::string::npos;
-    };
-  };
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", care_port),
-                                     grpc::InsecureChannelCredentials());
   const FacilityConfig facility = *FacilityDirectory::Default("SE2321000131-E000000000001")->Find("X");
-  const SenderFactory direct = [&channel, facility]() -> Sender {
-    std::shared_ptr<care::v1::CareService::Stub> stub = care::v1::CareService::NewStub(channel);
-    return [stub, facility](const std::string& message) {
-      // Parsed and mapped outside the timed call would flatter nothing: it is microseconds.
-      absl::StatusOr<care::v1::CommandRequest> command =
-          MapAdt(*Hl7Message::Parse(message), facility);
-      grpc::ClientContext context;
-      care::v1::CommandResponse response;
-      return command.ok() && stub->Execute(&context, *command, &response).ok();
-    };
-  };
-
   const int messages = absl::GetFlag(FLAGS_messages);
   const int patients = absl::GetFlag(FLAGS_patients_per_connection);
   int round = 0, offset = 0;
   std::printf("hl7v2 bench: %d messages per run, A08 over existing patients, fsync per group commit\n",
               messages);
-  for (absl::string_view c : absl::StrSplit(absl::GetFlag(FLAGS_connections), ',')) {
-    int connections;
-    if (!absl::SimpleAtoi(c, &connections) || connections < 1) continue;
-    // Warm-up: each connection creates its patients.
-    for (const auto& [name, factory] :
-         std::vector<std::pair<const char*, SenderFactory>>{{"hl7v2_adt_e2e", via_mllp},
-                                                            {"care_grpc_baseline", direct}}) {
-      if (std::string_view(name) == "care_grpc_baseline" && !absl::GetFlag(FLAGS_baseline)) {
-        continue;
-      }
-      Measure(factory, connections, patients, patients, ++round, offset);  // warm-up
-      const Run run = Measure(factory, connections, messages / connections, patients, ++round,
-                              offset);
-      offset += connections * patients;
-      const double rate = run.latencies_ms.size() / run.seconds;
-      std::printf(
-          "bench name=%s connections=%d messages=%zu seconds=%.2f msgs_per_s=%.0f "
-          "ack_p50_ms=%.2f ack_p99_ms=%.2f ack_max_ms=%.2f errors=%d\n",
-          name, connections, run.latencies_ms.size(), run.seconds, rate,
-          Percentile(run.latencies_ms, 0.50), Percentile(run.latencies_ms, 0.99),
-          run.latencies_ms.empty() ? 0 : run.latencies_ms.back(), run.errors);
-      std::fflush(stdout);
+  for (absl::string_view channel_kind : absl::StrSplit(absl::GetFlag(FLAGS_channels), ',')) {
+    std::shared_ptr<grpc::Channel> channel;
+    if (channel_kind == "inprocess") {
+      channel = server.InProcessChannel();
+    } else if (channel_kind == "tcp") {
+      channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", care_port),
+                                    grpc::InsecureChannelCredentials());
+    } else {
+      std::fprintf(stderr, "--channels: unknown channel %s\n", std::string(channel_kind).c_str());
+      return 1;
     }
+    // A new adapter per channel (and its own dead-letter directory).
+    const std::string adapter_dir = absl::StrCat(dir, "/", channel_kind);
+    std::filesystem::create_directories(adapter_dir);
+    auto adapter = Hl7v2Adapter::Create(
+        channel, {.mllp_address = "127.0.0.1:0",
+                  .data_dir = adapter_dir,
+                  .facilities = *FacilityDirectory::Default("SE2321000131-E000000000001")});
+    if (!adapter.ok()) {
+      std::fprintf(stderr, "%s\n", adapter.status().ToString().c_str());
+      return 1;
+    }
+    const std::string address = absl::StrCat("127.0.0.1:", *(*adapter)->Start());
+    const SenderFactory via_mllp = [&address]() -> Sender {
+      std::shared_ptr<MllpClient> client(MllpClient::Connect(address)->release());
+      return [client](const std::string& message) {
+        absl::StatusOr<std::string> ack = client->Send(message, absl::Seconds(60));
+        return ack.ok() && ack->find("MSA|AA|") != std::string::npos;
+      };
+    };
+    const SenderFactory direct = [&channel, facility]() -> Sender {
+      std::shared_ptr<care::v1::CareService::Stub> stub = care::v1::CareService::NewStub(channel);
+      return [stub, facility](const std::string& message) {
+        // Parsed and mapped outside the timed call would flatter nothing: it is microseconds.
+        absl::StatusOr<care::v1::CommandRequest> command =
+            MapAdt(*Hl7Message::Parse(message), facility);
+        grpc::ClientContext context;
+        care::v1::CommandResponse response;
+        return command.ok() && stub->Execute(&context, *command, &response).ok();
+      };
+    };
+    for (absl::string_view c : absl::StrSplit(absl::GetFlag(FLAGS_connections), ',')) {
+      int connections;
+      if (!absl::SimpleAtoi(c, &connections) || connections < 1) continue;
+      for (const auto& [name, factory] :
+           std::vector<std::pair<const char*, SenderFactory>>{{"hl7v2_adt_e2e", via_mllp},
+                                                              {"care_grpc_baseline", direct}}) {
+        if (std::string_view(name) == "care_grpc_baseline" && !absl::GetFlag(FLAGS_baseline)) {
+          continue;
+        }
+        // Warm-up: each connection creates its patients.
+        Measure(factory, connections, patients, patients, ++round, offset);
+        const Run run = Measure(factory, connections, messages / connections, patients, ++round,
+                                offset);
+        offset += connections * patients;
+        const double rate = run.latencies_ms.size() / run.seconds;
+        std::printf(
+            "bench name=%s channel=%s connections=%d messages=%zu seconds=%.2f msgs_per_s=%.0f "
+            "ack_p50_ms=%.2f ack_p99_ms=%.2f ack_max_ms=%.2f errors=%d\n",
+            name, std::string(channel_kind).c_str(), connections, run.latencies_ms.size(),
+            run.seconds, rate, Percentile(run.latencies_ms, 0.50),
+            Percentile(run.latencies_ms, 0.99),
+            run.latencies_ms.empty() ? 0 : run.latencies_ms.back(), run.errors);
+        std::fflush(stdout);
+      }
+    }
+    (*adapter)->Stop();
   }
-  (*adapter)->Stop();
   server.Shutdown(absl::Seconds(5));
   std::filesystem::remove_all(dir);
   return 0;

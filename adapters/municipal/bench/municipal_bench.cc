@@ -8,12 +8,15 @@
 //   import     a whole file (CSV, Windows-1252, ';') through Importer::Import: read, map, send.
 //
 // The care service runs in this process on a real gRPC server (127.0.0.1:0) over an event log in
-// a fresh temp directory with synced appends (group commit), as in carehubd. Each figure uses
-// fresh patients, so no run meets the replays of another.
+// a fresh temp directory with synced appends (group commit), as in carehubd. The importer reaches
+// it over gRPC's in-process transport, as carehubd wires its adapters (--channel=inprocess), or
+// over TCP, as the standalone adapter daemon does (--channel=tcp). Each figure uses fresh
+// patients, so no run meets the replays of another.
 //
 //   carehub-municipal-bench                       # 1000 patients x 40 rows per figure
 //   carehub-municipal-bench --patients=200 --rows_per_patient=20   # a smoke run
 //   carehub-municipal-bench --care_worker_threads=64  # more appends per group commit
+//   carehub-municipal-bench --channel=tcp         # as the standalone adapter daemon
 //
 // Prints one `bench name=... value=... unit=rows/s` line per figure, and the import's ratio to
 // the execute baseline.
@@ -52,6 +55,8 @@ ABSL_FLAG(int, max_in_flight, 256, "Commands in flight (Importer option).");
 ABSL_FLAG(int, care_worker_threads, 8,
           "The care service's worker threads (CareServiceOptions; 8 is its default). Each waits "
           "on a synced append, so this bounds how many appends share one group commit.");
+ABSL_FLAG(std::string, channel, "inprocess",
+          "How the importer reaches the care service: inprocess (as inside carehubd) or tcp.");
 ABSL_FLAG(std::string, dir, "", "Scratch directory (default: a new one under /tmp).");
 
 namespace carehub::municipal {
@@ -185,15 +190,24 @@ int Run() {
   absl::StatusOr<int> port = server.Start();
   if (!port.ok()) return std::fprintf(stderr, "%s\n", port.status().ToString().c_str()), 1;
 
+  const std::string channel_kind = absl::GetFlag(FLAGS_channel);
+  std::shared_ptr<grpc::Channel> channel;
+  if (channel_kind == "inprocess") {
+    channel = server.InProcessChannel();
+  } else if (channel_kind == "tcp") {
+    channel =
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials());
+  } else {
+    return std::fprintf(stderr, "--channel: inprocess or tcp\n"), 1;
+  }
   const ImporterOptions options{.max_in_flight = absl::GetFlag(FLAGS_max_in_flight)};
-  Importer importer(
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials()),
-      *RecordMapper::Create({.source_system = "lifecare-bench"}), options);
+  Importer importer(channel, *RecordMapper::Create({.source_system = "lifecare-bench"}), options);
   RecordMapper mapper = *RecordMapper::Create({.source_system = "lifecare-bench"});
 
-  std::printf("# %d patients x %d rows = %zu rows per figure, %d in flight, %d care workers\n",
-              patients, rows_per_patient, rows, options.max_in_flight,
-              absl::GetFlag(FLAGS_care_worker_threads));
+  std::printf(
+      "# %d patients x %d rows = %zu rows per figure, %d in flight, %d care workers, %s channel\n",
+      patients, rows_per_patient, rows, options.max_in_flight,
+      absl::GetFlag(FLAGS_care_worker_threads), channel_kind.c_str());
 
   // 1. Read + map only.
   const std::string csv0 = MunicipalCsv(0, patients, rows_per_patient);
