@@ -44,11 +44,13 @@ Outcome Classify(const grpc::Status& status) {
   }
 }
 
+// One ExecuteBatch call: the next record of each of `chains`.
 struct Call {
   grpc::ClientContext context;
-  v1::CommandResponse response;
+  v1::ExecuteBatchRequest request;
+  v1::ExecuteBatchResponse response;
   grpc::Status status;
-  size_t chain = 0;
+  std::vector<size_t> chains;
 };
 
 // The state of one Send: the chains of records per patient and the calls in flight.
@@ -70,6 +72,7 @@ class Dispatch {
 
   void Run() {
     const size_t max_in_flight = static_cast<size_t>(std::max(1, options_.max_in_flight));
+    const size_t max_batch = static_cast<size_t>(std::max(1, options_.max_batch));
     size_t in_flight = 0;
     std::vector<std::unique_ptr<Call>> done;
     for (;;) {
@@ -90,9 +93,11 @@ class Dispatch {
         waiting_.clear();
       }
       while (in_flight < max_in_flight && !ready_.empty()) {
-        Start(ready_.front());
-        ready_.pop_front();
-        ++in_flight;
+        const size_t n = std::min({ready_.size(), max_in_flight - in_flight, max_batch});
+        std::vector<size_t> chains(ready_.begin(), ready_.begin() + n);
+        ready_.erase(ready_.begin(), ready_.begin() + n);
+        Start(std::move(chains));
+        in_flight += n;
       }
       if (in_flight == 0 && waiting_.empty() && ready_.empty()) return;
 
@@ -108,7 +113,7 @@ class Dispatch {
         done.swap(completed_);
       }
       for (std::unique_ptr<Call>& call : done) {
-        --in_flight;
+        in_flight -= call->chains.size();
         Finish(*call);
       }
       done.clear();
@@ -124,43 +129,67 @@ class Dispatch {
 
   bool HasCompleted() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !completed_.empty(); }
 
-  void Start(size_t chain_index) {
-    Chain& chain = chains_[chain_index];
-    const MappedRecord* record = records_[chain.items[chain.next]];
-    ++chain.attempts;
+  void Start(std::vector<size_t> chains) {
     auto call = std::make_unique<Call>();
-    call->chain = chain_index;
+    for (size_t chain_index : chains) {
+      Chain& chain = chains_[chain_index];
+      ++chain.attempts;
+      *call->request.add_commands() = records_[chain.items[chain.next]]->command;
+    }
+    call->chains = std::move(chains);
     call->context.set_deadline(std::chrono::system_clock::now() +
                                absl::ToChronoMilliseconds(options_.rpc_timeout));
     Call* raw = call.release();
-    stub_->async()->Execute(&raw->context, &record->command, &raw->response,
-                            [this, raw](grpc::Status status) {
-                              raw->status = std::move(status);
-                              absl::MutexLock lock(&mu_);
-                              completed_.emplace_back(raw);
-                            });
+    stub_->async()->ExecuteBatch(&raw->context, &raw->request, &raw->response,
+                                 [this, raw](grpc::Status status) {
+                                   raw->status = std::move(status);
+                                   absl::MutexLock lock(&mu_);
+                                   completed_.emplace_back(raw);
+                                 });
   }
 
+  // Each chain's command has the call's status if the call failed, else its own result.
   void Finish(const Call& call) {
-    Chain& chain = chains_[call.chain];
+    const bool answered =
+        call.status.ok() && call.response.results_size() == static_cast<int>(call.chains.size());
+    for (size_t i = 0; i < call.chains.size(); ++i) {
+      if (!answered) {
+        FinishCommand(call.chains[i],
+                      call.status.ok() ? grpc::Status(grpc::StatusCode::INTERNAL,
+                                                      "the care service answered a batch of "
+                                                      "another size")
+                                       : call.status,
+                      v1::CommandResponse());
+        continue;
+      }
+      const v1::CommandResult& result = call.response.results(static_cast<int>(i));
+      FinishCommand(call.chains[i],
+                    grpc::Status(static_cast<grpc::StatusCode>(result.code()), result.message()),
+                    result.response());
+    }
+  }
+
+  void FinishCommand(size_t chain_index, const grpc::Status& status,
+                     const v1::CommandResponse& response) {
+    Chain& chain = chains_[chain_index];
     LineResult& result = *results_[chain.items[chain.next]];
-    switch (Classify(call.status)) {
+    switch (Classify(status)) {
       case Outcome::kDone:
-        if (call.status.ok()) {
+        if (status.ok()) {
           result.status =
-              call.response.replayed() ? LineStatus::kAlreadyImported : LineStatus::kAccepted;
+              response.replayed() ? LineStatus::kAlreadyImported : LineStatus::kAccepted;
           result.reason.clear();
         } else {
           result.status = LineStatus::kRejected;
-          result.reason = call.status.error_message();
+          result.reason = status.error_message();
         }
-        Advance(call.chain);
+        Advance(chain_index);
         return;
       case Outcome::kRetry:
         if (chain.attempts < options_.max_attempts && !cancelled_.load()) {
           absl::Duration backoff = options_.initial_backoff;
           for (int i = 1; i < chain.attempts; ++i) backoff *= 2;
-          waiting_.emplace_back(absl::Now() + backoff, call.chain);
+          waiting_.emplace_back(absl::Now() + backoff, chain_index);
           return;
         }
         break;
@@ -168,12 +197,12 @@ class Dispatch {
         break;
     }
     result.status = LineStatus::kNotProcessed;
-    result.reason = absl::StrCat("care service: ", Sv(CodeName(call.status.error_code())), ": ",
-                                 call.status.error_message());
+    result.reason = absl::StrCat("care service: ", Sv(CodeName(status.error_code())), ": ",
+                                 status.error_message());
     const int line = result.line;
     ++chain.next;
-    GiveUpChain(call.chain, absl::StrCat("an earlier line of this patient (line ", line,
-                                         ") was not processed"));
+    GiveUpChain(chain_index, absl::StrCat("an earlier line of this patient (line ", line,
+                                          ") was not processed"));
   }
 
   void Advance(size_t chain_index) {

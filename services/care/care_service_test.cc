@@ -5,6 +5,7 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <algorithm>
 #include <memory>
 #include <random>
 #include <string>
@@ -285,6 +286,81 @@ TEST_F(CareServiceTest, ErrorsKeepTheirCodesAndReplaysTheirResult) {
   const v1::CommandResponse again = Execute(goal);
   EXPECT_TRUE(again.replayed());
   EXPECT_EQ(again.first_position(), first.first_position());
+}
+
+// A batch answers each command as Execute would, in the request's order: results, refusals and
+// replays alike; and only the accepted commands' events are in the log.
+TEST_F(CareServiceTest, ExecuteBatchAnswersEachCommandAsExecuteWould) {
+  EnrolAndAgreePlan();
+  const size_t before = PatientEvents().size();
+  v1::ExecuteBatchRequest batch;
+  for (int i = 0; i < 5; ++i) {
+    v1::CommandRequest goal = Primary(absl::StrCat("batch-goal-", i));
+    goal.mutable_goal_set()->set_goal_id(absl::StrCat("batch-goal-", i));
+    *batch.add_commands() = goal;
+  }
+  v1::CommandRequest unknown = Primary("batch-unknown");
+  unknown.mutable_activity_completed()->set_activity_id("no-such-activity");
+  *batch.add_commands() = unknown;
+  v1::CommandRequest malformed = Primary("");  // no command id
+  malformed.mutable_goal_set()->set_goal_id("batch-goal-x");
+  *batch.add_commands() = malformed;
+
+  grpc::ClientContext context;
+  v1::ExecuteBatchResponse response;
+  ASSERT_TRUE(stub_->ExecuteBatch(&context, batch, &response).ok());
+  ASSERT_EQ(response.results_size(), 7);
+  std::vector<uint64_t> versions;
+  for (int i = 0; i < 5; ++i) {
+    const v1::CommandResult& result = response.results(i);
+    ASSERT_EQ(result.code(), 0) << i << ": " << result.message();
+    EXPECT_EQ(result.response().patient_id(), patient_id_);
+    ASSERT_EQ(result.response().event_ids_size(), 1);
+    versions.push_back(result.response().first_version());
+  }
+  // Five appends to one stream, in some order: five consecutive versions.
+  std::sort(versions.begin(), versions.end());
+  for (size_t i = 0; i < versions.size(); ++i) EXPECT_EQ(versions[i], before + i);
+  EXPECT_EQ(response.results(5).code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  EXPECT_NE(response.results(5).message().find("activity_completed.activity_id"),
+            std::string::npos);
+  EXPECT_EQ(response.results(6).code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_NE(response.results(6).message().find("command_id"), std::string::npos);
+  EXPECT_EQ(PatientEvents().size(), before + 5);
+
+  // The same batch again: the accepted commands are replays with their original results.
+  grpc::ClientContext again_context;
+  v1::ExecuteBatchResponse again;
+  ASSERT_TRUE(stub_->ExecuteBatch(&again_context, batch, &again).ok());
+  ASSERT_EQ(again.results_size(), 7);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(again.results(i).response().replayed()) << i;
+    EXPECT_EQ(again.results(i).response().first_position(),
+              response.results(i).response().first_position());
+  }
+  EXPECT_EQ(PatientEvents().size(), before + 5);
+}
+
+TEST_F(CareServiceTest, ExecuteBatchRefusesAnOversizedBatchAndTakesAnEmptyOne) {
+  EnrolAndAgreePlan();
+  const size_t before = PatientEvents().size();
+  v1::ExecuteBatchRequest batch;
+  for (int i = 0; i < 1025; ++i) {
+    v1::CommandRequest goal = Primary(absl::StrCat("big-", i));
+    goal.mutable_goal_set()->set_goal_id(absl::StrCat("big-", i));
+    *batch.add_commands() = goal;
+  }
+  grpc::ClientContext context;
+  v1::ExecuteBatchResponse response;
+  const grpc::Status status = stub_->ExecuteBatch(&context, batch, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("1024"), std::string::npos) << status.error_message();
+  EXPECT_EQ(PatientEvents().size(), before);
+
+  grpc::ClientContext empty_context;
+  v1::ExecuteBatchResponse empty;
+  EXPECT_TRUE(stub_->ExecuteBatch(&empty_context, {}, &empty).ok());
+  EXPECT_EQ(empty.results_size(), 0);
 }
 
 }  // namespace

@@ -2,9 +2,9 @@
 // bound it, all measured in the same run on the same machine:
 //
 //   read_map   the reader and the mapping alone (no care service): what parsing costs;
-//   execute    the care service's own Execute rate over gRPC, for the same commands already
-//              mapped, at the same concurrency (Importer::Send): what the care service and the
-//              log can take;
+//   execute    the care service's own rate over gRPC for the same commands already mapped, sent
+//              as the importer sends them (Importer::Send: ExecuteBatch calls, the same
+//              concurrency): what the care service and the log can take;
 //   import     a whole file (CSV, Windows-1252, ';') through Importer::Import: read, map, send.
 //
 // The care service runs in this process on a real gRPC server (127.0.0.1:0) over an event log in
@@ -226,7 +226,7 @@ int Run() {
          absl::StrFormat("rows_per_cpu_s=%.0f (reader + mapping, one thread, no care service)",
                          mapped.size() / (ProcessCpuSeconds() - cpu)));
 
-  // 2. Baseline: Execute over gRPC for the same commands, already mapped (batch 0).
+  // 2. Baseline: the care service over gRPC for the same commands, already mapped (batch 0).
   if (!Enrol(importer, 0, patients)) return 1;
   std::vector<LineResult> results(mapped.size());
   std::vector<const MappedRecord*> record_ptrs;
@@ -246,8 +246,8 @@ int Run() {
     }
   }
   Report("care_execute_grpc", execute,
-         absl::StrFormat("rows_per_cpu_s=%.0f (baseline: care service Execute over gRPC, the same "
-                         "commands premapped)",
+         absl::StrFormat("rows_per_cpu_s=%.0f (baseline: care service ExecuteBatch over gRPC, "
+                         "the same commands premapped)",
                          execute_cpu));
 
   // 3. The whole import of a file (batch 1: fresh patients and record ids).

@@ -1,5 +1,5 @@
 // Importer: one municipal file (JSON Lines or CSV, FORMAT.md) -> care commands over gRPC
-// (carehub.care.v1.CareService/Execute) -> a result per line.
+// (carehub.care.v1.CareService/ExecuteBatch) -> a result per line.
 //
 //   Importer importer(care_channel, std::move(mapper), {});
 //   ImportReport report = importer.Import(bytes, {.kind = FileKind::kCsv});
@@ -8,9 +8,10 @@
 //
 // Ordering and concurrency: the lines of one patient (MappedRecord::order_key) are sent one after
 // another, in file order, each only when the previous one has been answered; the lines of
-// different patients are sent concurrently, up to `max_in_flight` at once. The care service's
-// event log group-commits concurrent appends, so a file of many patients imports at the log's
-// throughput rather than at one fsync per line.
+// different patients are sent concurrently, up to `max_in_flight` at once, up to `max_batch` of
+// them in one ExecuteBatch call (one call per line would cost more than the line itself). The
+// care service's event log group-commits concurrent appends, so a file of many patients imports
+// at the log's throughput rather than at one fsync per line.
 //
 // Durability: a line is kAccepted or kAlreadyImported only when the care service answered OK,
 // i.e. after its events were synced to the log. Import returns only when no call is in flight.
@@ -70,12 +71,13 @@ struct ImportReport {
 };
 
 struct ImporterOptions {
-  // Commands in flight at once (one per patient at most).
+  // Commands in flight at once (one per patient at most), and per ExecuteBatch call.
   int max_in_flight = 256;
+  int max_batch = 64;
   // Attempts per command for retryable codes, and the first backoff (doubled each time).
   int max_attempts = 5;
   absl::Duration initial_backoff = absl::Milliseconds(100);
-  // Deadline of one Execute call.
+  // Deadline of one ExecuteBatch call.
   absl::Duration rpc_timeout = absl::Seconds(30);
 };
 

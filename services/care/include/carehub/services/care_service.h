@@ -8,8 +8,9 @@
 // Callback API; reactions never block: every call runs on a small executor owned by the service
 // (deciding reads the patient's stream). An Execute waits for no fsync on that executor either:
 // its append completes on the event store's thread, which finishes the call, so the executor's
-// threads go on deciding other patients' commands and one group commit takes them all. Library
-// errors map 1:1 onto gRPC codes (services/common/grpc_status.h).
+// threads go on deciding other patients' commands and one group commit takes them all. An
+// ExecuteBatch schedules each of its commands as a task of its own and finishes when the last one
+// has its result. Library errors map 1:1 onto gRPC codes (services/common/grpc_status.h).
 //
 // Thread-safe. Destroy only after the grpc::Server it is registered with has shut down.
 #ifndef CAREHUB_SERVICES_CARE_SERVICE_H_
@@ -40,6 +41,9 @@ class CareService final : public care::v1::CareService::CallbackService {
   grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* context,
                                     const care::v1::CommandRequest* request,
                                     care::v1::CommandResponse* response) override;
+  grpc::ServerUnaryReactor* ExecuteBatch(grpc::CallbackServerContext* context,
+                                         const care::v1::ExecuteBatchRequest* request,
+                                         care::v1::ExecuteBatchResponse* response) override;
   grpc::ServerUnaryReactor* ResolvePatient(grpc::CallbackServerContext* context,
                                            const care::v1::ResolvePatientRequest* request,
                                            care::v1::ResolvePatientResponse* response) override;
