@@ -371,8 +371,9 @@ TEST_F(CareCommandsAsyncTest, ConflictWithNoSchedulerLeftEndsUnavailableAndAppen
   EXPECT_EQ(All().size(), before + 1);
 }
 
-// A patient's next command decides on the state the previous one left in the cache: no read of
-// the stream, and a resent command is answered from that state as well.
+// A patient's next command decides on the state the previous one left in the cache, for the
+// patient its identifier was resolved to before: no read of the log at all, and a resent command
+// is answered from that state as well.
 TEST_F(CareCommandsAsyncTest, ACachedStateDecidesWithoutReadingTheStream) {
   v1::ResolvePatientRequest resolve;
   *resolve.mutable_identifier() = Personnummer(kTolvan);
@@ -381,9 +382,7 @@ TEST_F(CareCommandsAsyncTest, ACachedStateDecidesWithoutReadingTheStream) {
   absl::StatusOr<uint64_t> enrolled = store_->StreamVersion("patient-" + tolvan->patient_id());
   ASSERT_TRUE(enrolled.ok()) << enrolled.status();
   std::atomic<int> reads = 0;
-  gated_->OnRead([&](const std::string& stream) {
-    if (stream.rfind("patient-", 0) == 0) ++reads;
-  });
+  gated_->OnRead([&](const std::string&) { ++reads; });
   v1::CommandRequest goal = Command("g1", Personnummer(kTolvan));
   goal.mutable_goal_set()->set_goal_id("goal-1");
   absl::StatusOr<v1::CommandResponse> set = care_->Execute(goal);

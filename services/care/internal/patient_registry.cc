@@ -68,9 +68,13 @@ absl::StatusOr<v1::PatientIdentifier> PatientRegistry::Normalize(
   return normalized;
 }
 
+std::string PatientRegistry::IdentifierKey(const v1::PatientIdentifier& normalized) {
+  return absl::StrCat(static_cast<int>(normalized.kind()), "|", normalized.system(), "|",
+                      normalized.value());
+}
+
 std::string PatientRegistry::RegistryStreamId(const v1::PatientIdentifier& normalized) const {
-  const std::string message = absl::StrCat(static_cast<int>(normalized.kind()), "|",
-                                           normalized.system(), "|", normalized.value());
+  const std::string message = IdentifierKey(normalized);
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_length = 0;
   HMAC(EVP_sha256(), hub_key_.data(), static_cast<int>(hub_key_.size()),
@@ -106,10 +110,23 @@ absl::Status PatientRegistry::EnsurePatientStream(const v1::CareEvent& link) {
 
 absl::StatusOr<PatientRegistry::Resolution> PatientRegistry::Resolve(
     const v1::PatientIdentifier& normalized, bool create_if_missing) {
+  const std::string key = IdentifierKey(normalized);
+  {
+    absl::MutexLock lock(&resolved_mu_);
+    if (auto it = resolved_.find(key); it != resolved_.end()) {
+      return Resolution{.patient_id = it->second};
+    }
+  }
+  auto remember = [this, &key](const std::string& patient_id) {
+    absl::MutexLock lock(&resolved_mu_);
+    if (resolved_.size() >= kResolvedCapacity) resolved_.clear();
+    resolved_.emplace(key, patient_id);
+  };
   const std::string stream_id = RegistryStreamId(normalized);
   absl::StatusOr<std::string> existing = ReadLinkedPatient(stream_id);
   if (existing.ok() || !absl::IsNotFound(existing.status())) {
     if (!existing.ok()) return existing.status();
+    remember(*existing);
     return Resolution{.patient_id = *existing};
   }
   if (!create_if_missing) return existing.status();
@@ -127,9 +144,11 @@ absl::StatusOr<PatientRegistry::Resolution> PatientRegistry::Resolve(
     // Lost the race: the winner's patient is the patient.
     if (!eventstore::AppendConflict(appended.status()).has_value()) return appended.status();
     ASSIGN_OR_RETURN(std::string winner, ReadLinkedPatient(stream_id));
+    remember(winner);
     return Resolution{.patient_id = std::move(winner)};
   }
   RETURN_IF_ERROR(EnsurePatientStream(link));
+  remember(patient_id);
   return Resolution{.patient_id = std::move(patient_id), .created = true};
 }
 

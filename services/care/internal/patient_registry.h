@@ -8,13 +8,21 @@
 // also copied into the patient's own stream ("patient-<id>"), which thereby exists from the first
 // moment, so the FHIR projection can show the identifier.
 //
+// A registry stream's first event never changes, so the identifiers resolved so far are kept in
+// memory (up to kResolvedCapacity, then forgotten at once and relearnt): a patient's later
+// commands cost neither the HMAC nor a read of the log.
+//
 // Thread-safe (the store serialises the race). Not owned: store, ids, parser, calendar, clock.
 #ifndef CAREHUB_SERVICES_CARE_INTERNAL_PATIENT_REGISTRY_H_
 #define CAREHUB_SERVICES_CARE_INTERNAL_PATIENT_REGISTRY_H_
 
+#include <cstddef>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "carehub/base/clock.h"
 #include "carehub/care/deadlines.h"
 #include "carehub/care/national_id.h"
@@ -63,6 +71,10 @@ class PatientRegistry {
   // The patient id in a registry stream's first event; NotFound if the stream does not exist.
   absl::StatusOr<std::string> ReadLinkedPatient(const std::string& stream_id);
   absl::Status EnsurePatientStream(const v1::CareEvent& link);
+  // kind|system|value, what the registry stream id is the HMAC of.
+  static std::string IdentifierKey(const v1::PatientIdentifier& normalized);
+
+  static constexpr size_t kResolvedCapacity = 200000;
 
   eventstore::EventStore* store_;
   const std::string hub_key_;
@@ -70,6 +82,9 @@ class PatientRegistry {
   const NationalIdParser* parser_;
   const DeadlineCalendar* calendar_;
   const Clock* clock_;
+  absl::Mutex resolved_mu_;
+  // IdentifierKey -> patient id.
+  absl::flat_hash_map<std::string, std::string> resolved_ ABSL_GUARDED_BY(resolved_mu_);
 };
 
 // A care event as the store keeps it: type = the payload's full message name.
