@@ -13,9 +13,13 @@ function(carehub_library name alias)
   target_compile_options(${name} PRIVATE ${CAREHUB_WARNINGS})
 endfunction()
 
+# Linked with jemalloc when CAREHUB_JEMALLOC is on (CMakeLists.txt says why).
 function(carehub_executable name)
   add_executable(${name} ${ARGN})
   target_compile_options(${name} PRIVATE ${CAREHUB_WARNINGS})
+  if(CAREHUB_JEMALLOC_LIBRARY)
+    target_link_libraries(${name} PRIVATE ${CAREHUB_JEMALLOC_LIBRARY})
+  endif()
 endfunction()
 
 # carehub_test(NAME SOURCES... LIBS ...) -> a GoogleTest binary registered with ctest.

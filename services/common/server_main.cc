@@ -2,12 +2,17 @@
 
 #include <cstdlib>
 
+#include "absl/synchronization/mutex.h"
 #include "carehub/base/log.h"
 
 namespace carehub::services {
 
 int RunServerProcess(std::string_view binary, const std::vector<std::pair<std::string, std::string>>& fields,
                      absl::FunctionRef<absl::Status(const ShutdownSignals&)> run) {
+  // Debian's Abseil is built without NDEBUG, which leaves absl::Mutex's deadlock detection on:
+  // a lock-order graph updated on every lock (a few percent of a busy server's CPU). The tests
+  // keep it; a server has no use for it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::StatusOr<ShutdownSignals> signals = ShutdownSignals::Block();
   if (!signals.ok()) {
     LOG_ERROR("process.failed").Kv("binary", binary).Kv("message", signals.status().message());

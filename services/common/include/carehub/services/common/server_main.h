@@ -18,7 +18,8 @@
 
 namespace carehub::services {
 
-// Blocks the shutdown signals before any thread starts (so that every thread inherits the mask
+// Turns off absl::Mutex deadlock detection (see server_main.cc), blocks the shutdown signals
+// before any thread starts (so that every thread inherits the mask
 // and only the signal wait sees them), logs `process.starting` with `fields`, runs `run`, and
 // logs `process.stopped` or `process.failed`. Returns the process's exit code: EXIT_SUCCESS
 // when `run` returns OK (a clean shutdown), EXIT_FAILURE otherwise. Call it before starting
