@@ -76,28 +76,6 @@ class EventStoreImpl::GroupDecider {
     return result;
   }
 
-  // Looks up every event id of the group's appends in the event-id index with one MultiGet,
-  // before any append is decided: a lookup per event was a Get each, the writer's main cost for
-  // appends of many events.
-  void PrefetchIds(const std::vector<PendingAppend*>& group) {
-    if (!store_->options_.index_event_ids) return;
-    std::vector<rocksdb::Slice> keys;
-    for (const PendingAppend* append : group) {
-      for (const ProposedEvent& event : append->events) keys.emplace_back(event.event_id);
-    }
-    std::vector<rocksdb::PinnableSlice> values(keys.size());
-    std::vector<rocksdb::Status> statuses(keys.size());
-    store_->db_->MultiGet(rocksdb::ReadOptions(), store_->ids_, keys.size(), keys.data(),
-                          values.data(), statuses.data());
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if (statuses[i].IsNotFound()) continue;  // the usual case: a new id
-      const absl::Status read = FromRocks(statuses[i], "reading the event-id index");
-      stored_ids_.emplace(keys[i].ToString(),
-                          read.ok() ? DecodeFixed64(std::string_view(values[i].data(), values[i].size()))
-                                    : absl::StatusOr<uint64_t>(read));
-    }
-  }
-
   bool empty() const { return committed_.empty(); }
   rocksdb::WriteBatch* batch() { return &batch_; }
   uint64_t first_position() const { return store_->next_position_; }
@@ -116,12 +94,14 @@ class EventStoreImpl::GroupDecider {
   }
 
  private:
-  // An event the group already holds, or one stored earlier (PrefetchIds looked it up).
+  // An event the group already holds, or one stored earlier.
   absl::StatusOr<std::optional<RecordedEvent>> Known(const std::string& event_id) {
     if (auto it = ids_.find(event_id); it != ids_.end()) return std::optional(committed_[it->second]);
-    auto stored = stored_ids_.find(event_id);
-    if (stored == stored_ids_.end()) return std::optional<RecordedEvent>();
-    ASSIGN_OR_RETURN(uint64_t position, stored->second);
+    std::string value;
+    rocksdb::Status s = store_->db_->Get(rocksdb::ReadOptions(), store_->ids_, event_id, &value);
+    if (s.IsNotFound()) return std::optional<RecordedEvent>();
+    RETURN_IF_ERROR(FromRocks(s, "reading the event-id index"));
+    ASSIGN_OR_RETURN(uint64_t position, DecodeFixed64(value));
     ASSIGN_OR_RETURN(std::optional<RecordedEvent> event, store_->GetEvent(position));
     if (!event.has_value()) {
       return absl::DataLossError(absl::StrCat("the event-id index points at missing position ", position));
@@ -172,14 +152,11 @@ class EventStoreImpl::GroupDecider {
   rocksdb::WriteBatch batch_;
   std::vector<RecordedEvent> committed_;
   absl::flat_hash_map<std::string, size_t> ids_;  // event id -> index in committed_
-  // Event ids of the group found in the index (or whose lookup failed): id -> stored position.
-  absl::flat_hash_map<std::string, absl::StatusOr<uint64_t>> stored_ids_;
   absl::flat_hash_map<std::string, uint64_t> versions_;
 };
 
 EventStoreImpl::Completion EventStoreImpl::CommitGroup(std::vector<PendingAppend*> group) {
   GroupDecider decider(this);
-  decider.PrefetchIds(group);
   for (PendingAppend* append : group) append->result = decider.Decide(*append);
 
   Completion completion;
