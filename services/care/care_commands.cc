@@ -258,16 +258,15 @@ void CareCommands::Attempt(std::shared_ptr<Run> run) {
   const es::ExpectedVersion expected = state.version().has_value()
                                            ? es::ExpectedVersion::Exact(*state.version())
                                            : es::ExpectedVersion::NoStream();
-  const uint64_t next_version = state.version().has_value() ? *state.version() + 1 : 0;
   const std::string stream_id = run->stream_id;
   store_->AppendAsync(
       stream_id, expected, std::move(proposed),
-      [this, run = std::move(run), events = *std::move(events),
-       next_version](absl::StatusOr<es::AppendResult> appended) mutable {
+      [this, run = std::move(run),
+       events = *std::move(events)](absl::StatusOr<es::AppendResult> appended) mutable {
         if (appended.ok()) {
-          if (!appended->idempotent_replay && appended->first_version == next_version) {
-            // The cached state moves to the head with the events just appended, so that the
-            // patient's next command need not read them back.
+          if (!appended->idempotent_replay) {
+            // Appended at the exact version the state is at: the cached state moves to the head
+            // with these events, so that the patient's next command need not read them back.
             for (size_t i = 0; i < events.size(); ++i) {
               run->state->Apply(events[i], appended->first_version + i,
                                 appended->first_position + i);

@@ -94,6 +94,17 @@ class CareServiceTest : public testing::CareServiceFixture {
     return response;
   }
 
+  // `n` goal commands with ids prefix-0 .. prefix-(n-1).
+  v1::ExecuteBatchRequest GoalBatch(const std::string& prefix, int n) {
+    v1::ExecuteBatchRequest batch;
+    for (int i = 0; i < n; ++i) {
+      v1::CommandRequest* goal = batch.add_commands();
+      *goal = Primary(absl::StrCat(prefix, "-", i));
+      goal->mutable_goal_set()->set_goal_id(absl::StrCat(prefix, "-", i));
+    }
+    return batch;
+  }
+
   std::vector<std::string> CheckDeadlines() {
     grpc::ClientContext context;
     v1::CheckDeadlinesResponse response;
@@ -293,12 +304,7 @@ TEST_F(CareServiceTest, ErrorsKeepTheirCodesAndReplaysTheirResult) {
 TEST_F(CareServiceTest, ExecuteBatchAnswersEachCommandAsExecuteWould) {
   EnrolAndAgreePlan();
   const size_t before = PatientEvents().size();
-  v1::ExecuteBatchRequest batch;
-  for (int i = 0; i < 5; ++i) {
-    v1::CommandRequest goal = Primary(absl::StrCat("batch-goal-", i));
-    goal.mutable_goal_set()->set_goal_id(absl::StrCat("batch-goal-", i));
-    *batch.add_commands() = goal;
-  }
+  v1::ExecuteBatchRequest batch = GoalBatch("batch-goal", 5);
   v1::CommandRequest unknown = Primary("batch-unknown");
   unknown.mutable_activity_completed()->set_activity_id("no-such-activity");
   *batch.add_commands() = unknown;
@@ -344,12 +350,7 @@ TEST_F(CareServiceTest, ExecuteBatchAnswersEachCommandAsExecuteWould) {
 TEST_F(CareServiceTest, ExecuteBatchRefusesAnOversizedBatchAndTakesAnEmptyOne) {
   EnrolAndAgreePlan();
   const size_t before = PatientEvents().size();
-  v1::ExecuteBatchRequest batch;
-  for (int i = 0; i < 1025; ++i) {
-    v1::CommandRequest goal = Primary(absl::StrCat("big-", i));
-    goal.mutable_goal_set()->set_goal_id(absl::StrCat("big-", i));
-    *batch.add_commands() = goal;
-  }
+  const v1::ExecuteBatchRequest batch = GoalBatch("big", 1025);
   grpc::ClientContext context;
   v1::ExecuteBatchResponse response;
   const grpc::Status status = stub_->ExecuteBatch(&context, batch, &response);
