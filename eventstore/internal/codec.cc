@@ -159,9 +159,12 @@ Hash ChainHash(const Hash& previous, std::string_view record) {
     EVP_MD_CTX* ctx;
   };
   thread_local Context context;
+  // Fetched once: OpenSSL 3 looks EVP_sha256() up in its provider registry at every init, which
+  // cost about as much as hashing a small event.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   Hash out;
   unsigned int size = 0;
-  bool ok = context.ctx != nullptr && EVP_DigestInit_ex(context.ctx, EVP_sha256(), nullptr) == 1 &&
+  bool ok = sha256 != nullptr && context.ctx != nullptr && EVP_DigestInit_ex(context.ctx, sha256, nullptr) == 1 &&
             EVP_DigestUpdate(context.ctx, previous.data(), previous.size()) == 1 &&
             EVP_DigestUpdate(context.ctx, record.data(), record.size()) == 1 &&
             EVP_DigestFinal_ex(context.ctx, out.data(), &size) == 1 && size == out.size();
