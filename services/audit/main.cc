@@ -12,7 +12,10 @@
 //
 // access-log reads the access log: who read the patient's record, oldest first, as a table or as
 // FHIR AuditEvent NDJSON (the rendering GET /fhir/AuditEvent serves). From a stopped hub's
-// DIR/access-log, or from a running carehubd over gRPC (carehub.audit.v1.AccessLog).
+// DIR/access-log, or from a running carehubd over gRPC (carehub.audit.v1.AccessLog). With the
+// services in processes of their own, the access log is carehub-fhir's (its --grpc_address) and
+// patients resolve through the care service:
+//   carehub-audit --hub=127.0.0.1:50052 --access_log_hub=127.0.0.1:50053 access-log --patient=...
 //
 // Exit codes: 0 success; 1 verification found the log altered; 2 bad usage; 3 any other error
 // (unknown patient, a moment outside the log, a data directory in use, an unreachable hub).
@@ -42,6 +45,9 @@
 #include "carehub/services/eventstore_client.h"
 
 ABSL_FLAG(std::string, hub, "", "gRPC address of a running hub (host:port).");
+ABSL_FLAG(std::string, access_log_hub, "",
+          "access-log and verify --log=access: gRPC address of the process that keeps the access "
+          "log, when it is not --hub (carehub-fhir run on its own); default: --hub.");
 ABSL_FLAG(std::string, data_dir, "",
           "Data directory of a stopped hub, opened read-only (DIR/eventstore, DIR/care/hub.key).");
 ABSL_FLAG(std::string, patient, "", "Patient: personnummer, samordningsnummer or patient id.");
@@ -105,6 +111,9 @@ absl::StatusOr<Hub> OpenHub() {
 // The running hub's access log (--hub), or that of --data_dir, read-only (Unavailable while a
 // hub has it open).
 absl::StatusOr<std::unique_ptr<AccessLogReader>> OpenAccessLog() {
+  if (const std::string remote = absl::GetFlag(FLAGS_access_log_hub); !remote.empty()) {
+    return ConnectAccessLog(remote);
+  }
   const std::string hub = absl::GetFlag(FLAGS_hub);
   if (!hub.empty()) return ConnectAccessLog(hub);
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
@@ -165,10 +166,15 @@ class MartaDischargeTest : public ::testing::Test {
                          "--deadline_check_interval=24h"},
                         dir_, "care", &care_port_);
     ASSERT_NE(care_, nullptr);
+    // Its gRPC port (the access log) is written once the HTTP port is.
     fhir_ = StartServer(CAREHUB_FHIR_PATH,
-                        {"--data_dir=" + dir_.File("fhir"), "--http_address=127.0.0.1:0", log},
-                        dir_, "fhir", &http_port_, "--http_port_file");
+                        {"--data_dir=" + dir_.File("fhir"), "--http_address=127.0.0.1:0",
+                         "--http_port_file=" + dir_.File("fhir-http.port"), "--grpc_address=127.0.0.1:0", log},
+                        dir_, "fhir", &fhir_grpc_port_);
     ASSERT_NE(fhir_, nullptr);
+    absl::StatusOr<int> http = fhir_->WaitForPortFile(dir_.File("fhir-http.port"), absl::Seconds(60));
+    ASSERT_TRUE(http.ok()) << http.status() << Logs();
+    http_port_ = *http;
   }
 
   std::string Logs() {
@@ -182,7 +188,7 @@ class MartaDischargeTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  int store_port_ = 0, care_port_ = 0, http_port_ = 0;
+  int store_port_ = 0, care_port_ = 0, http_port_ = 0, fhir_grpc_port_ = 0;
   std::unique_ptr<ServerProcess> store_, care_, fhir_;
 };
 
@@ -335,6 +341,32 @@ TEST_F(MartaDischargeTest, PlanTeamStayAndDeadlinesThroughFhirAcrossProcesses) {
     Json info = OnlyOne(WithHubCode(communications, "information-vid-utskrivning"),
                               "discharge information");
     EXPECT_EQ(info["sent"], "2026-11-19T15:00:00.000Z");
+  }
+
+  // Every read above is in carehub-fhir's access log, which auditors read from it while it runs;
+  // the patient is named by personnummer and resolved by the care service.
+  {
+    const std::vector<std::string> where = {absl::StrCat("--hub=127.0.0.1:", care_port_),
+                                            absl::StrCat("--access_log_hub=127.0.0.1:", fhir_grpc_port_)};
+    std::vector<std::string> args = where;
+    for (const char* arg : {"access-log", "--format=ndjson"}) args.push_back(arg);
+    args.push_back("--patient=" + marta.personnummer());
+    const ProcessRun accesses = RunProcess(dir_, CAREHUB_AUDIT_PATH, args);
+    ASSERT_EQ(accesses.exit_code, 0) << accesses.Show();
+    size_t reads = 0;
+    for (const std::string& line : std::vector<std::string>(absl::StrSplit(accesses.out, '\n', absl::SkipEmpty()))) {
+      const Json event = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+      EXPECT_EQ(event.value("resourceType", ""), "AuditEvent") << line;
+      EXPECT_NE(event.dump().find(patient_ref), std::string::npos) << line;
+      ++reads;
+    }
+    // The reads and searches of this test that named her: at least one per FHIR call above that
+    // returned her resources (the Patient search, plan, team, histories, Encounters, Tasks...).
+    EXPECT_GE(reads, 20u) << accesses.out;
+    args = where;
+    for (const char* arg : {"verify", "--log=access"}) args.push_back(arg);
+    const ProcessRun verified = RunProcess(dir_, CAREHUB_AUDIT_PATH, args);
+    EXPECT_EQ(verified.exit_code, 0) << verified.Show();
   }
 
   StopCleanly(*fhir_, "fhir");

@@ -134,7 +134,8 @@ class SourceSystemsTest : public ::testing::Test {
                         dir_, "care", &care_port_);
     ASSERT_NE(care_, nullptr);
     fhir_ = StartServer(CAREHUB_FHIR_PATH,
-                        {"--data_dir=" + dir_.File("fhir"), "--http_address=127.0.0.1:0", log},
+                        {"--data_dir=" + dir_.File("fhir"), "--http_address=127.0.0.1:0",
+                         "--grpc_address=127.0.0.1:0", log},
                         dir_, "fhir", &http_port_, "--http_port_file");
     ASSERT_NE(fhir_, nullptr);
     const std::string care = absl::StrCat("--care_address=127.0.0.1:", care_port_);
