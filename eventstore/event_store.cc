@@ -34,8 +34,6 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const Options& opti
 namespace internal {
 namespace {
 
-// A group is cut at this many payload bytes so that one commit's latency stays bounded.
-constexpr size_t kMaxGroupBytes = 64u << 20;
 // The status payload that carries a conflict's actual version ("none" or decimal).
 constexpr char kActualVersionUrl[] = "type.carehub.se/carehub.eventstore.ActualVersion";
 
@@ -138,13 +136,17 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStoreImpl::Open(const Options& 
       pthread_setname_np(pthread_self(), "es-writer");  // names show in top -H and perf
       s->WriterLoop();
     });
+    store->decider_ = std::thread([s = store.get()] {
+      pthread_setname_np(pthread_self(), "es-decider");
+      s->DecideAheadLoop();
+    });
     store->completer_ = std::thread([s = store.get()] {
       pthread_setname_np(pthread_self(), "es-completer");
       s->CompleterLoop();
     });
   }
   LOG_INFO("eventstore.open")
-      .Kv("events", store->next_position_)
+      .Kv("events", store->NextPosition())
       .Kv("read_only", options.read_only ? "true" : "false");
   return store;
 }
@@ -236,6 +238,7 @@ absl::Status EventStoreImpl::OpenDatabase() {
 // the damage); a read-only open, which audit tools use, takes the last well-formed event as the
 // head so that Verify can report the damage.
 absl::Status EventStoreImpl::LoadHead() {
+  absl::MutexLock decide_lock(&decide_mu_);  // before the writer starts: for form's sake
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
   auto key_position = [&]() -> std::optional<uint64_t> {
     absl::StatusOr<uint64_t> p = DecodeFixed64(std::string_view(it->key().data(), it->key().size()));
@@ -283,6 +286,7 @@ EventStoreImpl::~EventStoreImpl() {
     absl::MutexLock lock(&queue_mu_);
     stopping_ = true;
   }
+  if (decider_.joinable()) decider_.join();
   if (writer_.joinable()) writer_.join();  // the writer drains the queue before it stops
   {
     absl::MutexLock lock(&completion_mu_);
@@ -303,7 +307,8 @@ EventStoreImpl::~EventStoreImpl() {
     rocksdb::Status s = db_->Close();
     if (!s.ok()) LOG_ERROR("eventstore.close_failed").Kv("error", s.ToString());
   }
-  LOG_INFO("eventstore.closed").Kv("events", next_position_);
+  absl::MutexLock lock(&head_mu_);
+  LOG_INFO("eventstore.closed").Kv("events", published_next_);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -316,6 +321,7 @@ absl::Status EventStoreImpl::Enqueue(PendingAppend* pending) {
   absl::MutexLock lock(&queue_mu_);
   if (stopping_) return absl::UnavailableError("the event log is closing");
   queue_.push_back(pending);
+  queued_events_ += pending->events.size();
   return absl::OkStatus();
 }
 
@@ -345,28 +351,6 @@ void EventStoreImpl::AppendAsync(std::string_view stream_id, ExpectedVersion exp
     return;
   }
   pending.release();  // owned by the queue until the completer runs the callback
-}
-
-void EventStoreImpl::WriterLoop() {
-  for (;;) {
-    std::vector<PendingAppend*> group;
-    {
-      absl::MutexLock lock(&queue_mu_);
-      queue_mu_.Await(absl::Condition(
-          +[](EventStoreImpl* s) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !s->queue_.empty() || s->stopping_; },
-          this));
-      if (queue_.empty()) return;  // stopping, and every queued append has been decided
-      size_t bytes = 0;
-      while (!queue_.empty() && (group.empty() || bytes + queue_.front()->bytes <= kMaxGroupBytes)) {
-        bytes += queue_.front()->bytes;
-        group.push_back(queue_.front());
-        queue_.pop_front();
-      }
-    }
-    Completion completion = CommitGroup(std::move(group));
-    absl::MutexLock lock(&completion_mu_);
-    completions_.push_back(std::move(completion));
-  }
 }
 
 void EventStoreImpl::CompleterLoop() {

@@ -306,6 +306,49 @@ TEST_F(EventStoreTest, ConcurrentAppendsLoseAndDuplicateNothing) {
   EXPECT_EQ(verify->events_verified, all.size());
 }
 
+// A resend that arrives while the original is still being written (decided into the next
+// group, or the same one) replays it: same positions, nothing written twice.
+TEST_F(EventStoreTest, ResendsRacingTheirOriginalReplayIt) {
+  constexpr int kThreads = 8;
+  constexpr int kAppends = 300;
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0}, replays{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAppends; ++i) {
+        const std::string stream = absl::StrCat("s-", t);
+        auto batch = [&] {
+          return std::vector<ProposedEvent>{Event(absl::StrCat(t, "-", i, "-a")), Event(absl::StrCat(t, "-", i, "-b"))};
+        };
+        absl::Notification original_done;
+        absl::StatusOr<AppendResult> original;
+        store_->AppendAsync(stream, ExpectedVersion::Any(), batch(), [&](absl::StatusOr<AppendResult> r) {
+          original = std::move(r);
+          original_done.Notify();
+        });
+        absl::StatusOr<AppendResult> resent = store_->Append(stream, ExpectedVersion::Any(), batch());
+        original_done.WaitForNotification();
+        if (!original.ok() || !resent.ok() || original->first_position != resent->first_position ||
+            original->last_version != resent->last_version || original->idempotent_replay ||
+            !resent->idempotent_replay) {
+          ++mismatches;
+        }
+        if (resent.ok() && resent->idempotent_replay) ++replays;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(mismatches.load(), 0);
+  EXPECT_EQ(replays.load(), kThreads * kAppends);
+  std::vector<RecordedEvent> all = ReadAllEvents();
+  EXPECT_EQ(all.size(), static_cast<size_t>(kThreads * kAppends * 2));
+  std::set<std::string> ids;
+  for (const RecordedEvent& event : all) EXPECT_TRUE(ids.insert(event.event_id).second) << event.event_id;
+  auto verify = store_->Verify(std::nullopt);
+  ASSERT_TRUE(verify.ok());
+  EXPECT_TRUE(verify->ok) << verify->problem;
+}
+
 TEST_F(EventStoreTest, OptimisticWritersRetryingOnConflictEachLandExactlyOnce) {
   constexpr int kThreads = 8;
   constexpr int kAppends = 40;

@@ -2,10 +2,11 @@
 //
 // Writes: Append() validates its input on the caller's thread, queues the request and waits.
 // One writer thread drains the queue: it decides every queued append in order (idempotency,
-// expected version, positions, hash chain), puts them all in one WriteBatch, writes it with
-// sync=true and only then hands the group to a completer thread, which publishes the events to
-// subscribers and wakes the appenders, in commit order. Concurrent appends therefore share one WAL
-// sync (group commit), and the decisions never race because only the writer makes them.
+// expected version, positions, hash chain), puts them all in one WriteBatch and writes it with
+// sync=true; while it waits for the sync, a second thread decides the appends that arrive into
+// the next group (commit.cc). Only then does a completer thread publish the events to subscribers
+// and wake the appenders, in commit order. Concurrent appends therefore share one WAL sync (group commit), and the decisions
+// never race because only the writer makes them.
 //
 // Reads go straight to RocksDB: a write becomes visible only after its WAL sync, and one
 // WriteBatch becomes visible atomically, so readers never see an event that is not durable nor
@@ -24,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -33,6 +35,7 @@
 #include "absl/synchronization/notification.h"
 #include "carehub/eventstore/event_store.h"
 #include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
 
 namespace carehub::eventstore::internal {
 
@@ -115,19 +118,41 @@ class EventStoreImpl : public EventStore {
   absl::Status OpenDatabase();
   absl::Status LoadHead();
 
+  // Event ids of a decided group -> its events (the keys view the events' own ids).
+  using IdMap = absl::flat_hash_map<std::string_view, std::shared_ptr<const RecordedEvent>>;
+  // A group of appends being decided, then written: the appends with their results, and what
+  // makes them durable.
+  struct Group {
+    std::vector<PendingAppend*> appends;
+    size_t bytes = 0;  // payload of `appends`
+    rocksdb::WriteBatch batch;
+    std::vector<std::shared_ptr<const RecordedEvent>> events;  // what the batch writes
+    IdMap ids;
+    absl::flat_hash_map<std::string, uint64_t> versions;  // stream -> last version after the group
+    // The head before the group (position and chain hash), and after it.
+    uint64_t first_position = 0;
+    Hash first_hash{};
+    uint64_t next_position = 0;
+    Hash last_hash{};
+  };
   // A committed (or failed) group on its way from the writer to the completer.
   struct Completion {
-    std::vector<RecordedEvent> committed;
+    std::vector<std::shared_ptr<const RecordedEvent>> committed;
     std::vector<PendingAppend*> group;
   };
+  class GroupDecider;
 
   void WriterLoop();
-  Completion CommitGroup(std::vector<PendingAppend*> group);
+  void DecideAheadLoop();
+  // Moves queued appends into `ahead_` and decides them, while the group stays under
+  // kMaxGroupBytes. Returns how many were taken.
+  size_t DecideQueued() ABSL_EXCLUSIVE_LOCKS_REQUIRED(decide_mu_);
   void CompleterLoop();
-  void Publish(std::vector<RecordedEvent>&& committed);
+  void Publish(std::vector<std::shared_ptr<const RecordedEvent>>&& committed);
 
   // The stream's last version as the writer knows it (cache, then the streams family).
-  absl::StatusOr<std::optional<uint64_t>> CurrentVersion(const std::string& stream_id);
+  absl::StatusOr<std::optional<uint64_t>> CurrentVersion(const std::string& stream_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(decide_mu_);
   absl::StatusOr<std::optional<uint64_t>> LoadStreamVersion(std::string_view stream_id);
   // An iterator over one stream's runs in the streams family (see codec.h); `bounds` holds the
   // iteration bounds and must outlive it.
@@ -150,24 +175,35 @@ class EventStoreImpl : public EventStore {
   // nullptr only in a read-only open of a log written before the index existed.
   rocksdb::ColumnFamilyHandle* index_ = nullptr;
 
-  // The append queue, filled by callers, drained by the writer.
+  // The append queue, filled by callers, drained by the writer and the decide-ahead thread.
   absl::Mutex queue_mu_;
   std::deque<PendingAppend*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  size_t queued_events_ ABSL_GUARDED_BY(queue_mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(queue_mu_) = false;  // the writer waits for a sync
+  bool ahead_full_ ABSL_GUARDED_BY(queue_mu_) = false;  // ahead_ holds kMaxGroupBytes
+  bool ahead_pending_ ABSL_GUARDED_BY(queue_mu_) = false;  // ahead_ holds appends
   std::thread writer_;
+  std::thread decider_;
+
+  // Deciding, by the writer or the decide-ahead thread, one at a time. Lock order: decide_mu_,
+  // then queue_mu_. The state is as if every decided group were written: the chain's tail, a
+  // bounded cache of stream versions, the event ids of the group being written (the only one
+  // not yet durable besides ahead_), and the next group, decided so far.
+  absl::Mutex decide_mu_;
+  uint64_t next_position_ ABSL_GUARDED_BY(decide_mu_) = 0;
+  Hash last_hash_ ABSL_GUARDED_BY(decide_mu_){};
+  absl::flat_hash_map<std::string, uint64_t> version_cache_ ABSL_GUARDED_BY(decide_mu_);
+  IdMap in_flight_ids_ ABSL_GUARDED_BY(decide_mu_);
+  Group ahead_ ABSL_GUARDED_BY(decide_mu_);
 
   // Completions, filled by the writer, drained in order by the completer, which publishes the
   // events and wakes the appenders. Waking dozens of threads costs a futex call each; doing it
-  // here lets the writer start the next group at once, on the other core.
+  // here lets the writer start the next group at once.
   absl::Mutex completion_mu_;
   std::deque<Completion> completions_ ABSL_GUARDED_BY(completion_mu_);
   bool completer_stopping_ ABSL_GUARDED_BY(completion_mu_) = false;
   std::thread completer_;
-
-  // Writer-thread state: the chain's tail and a bounded cache of stream versions.
-  uint64_t next_position_ = 0;
-  Hash last_hash_{};
-  absl::flat_hash_map<std::string, uint64_t> version_cache_;
 
   // What readers and subscribers see of the head.
   absl::Mutex head_mu_;
