@@ -35,6 +35,7 @@ absl::StatusOr<BenchFlags> ParseFlags(int argc, char** argv) {
   BenchFlags flags;
   std::optional<double> seconds;
   std::optional<uint64_t> catchup_events;
+  std::optional<int> rounds;
   for (int i = 1; i < argc; ++i) {
     const std::string raw = argv[i];
     if (raw.substr(0, 2) != "--") {
@@ -46,7 +47,7 @@ absl::StatusOr<BenchFlags> ParseFlags(int argc, char** argv) {
       continue;
     }
     if (arg.name != "seconds" && arg.name != "catchup_events" && arg.name != "dir" &&
-        arg.name != "only") {
+        arg.name != "only" && arg.name != "rounds") {
       return absl::InvalidArgumentError(absl::StrCat("unknown flag --", arg.name));
     }
     if (!arg.value.has_value()) {
@@ -64,6 +65,10 @@ absl::StatusOr<BenchFlags> ParseFlags(int argc, char** argv) {
       uint64_t n = 0;
       if (!absl::SimpleAtoi(value, &n) || n == 0) return Malformed(arg.name, value);
       catchup_events = n;
+    } else if (arg.name == "rounds") {
+      int n = 0;
+      if (!absl::SimpleAtoi(value, &n) || n < 1 || n > 99) return Malformed(arg.name, value);
+      rounds = n;
     } else if (arg.name == "only") {
       flags.only = absl::StrSplit(value, ',', absl::SkipEmpty());
     } else {
@@ -72,6 +77,7 @@ absl::StatusOr<BenchFlags> ParseFlags(int argc, char** argv) {
   }
   flags.seconds = absl::Seconds(seconds.value_or(flags.quick ? 0.5 : 3.0));
   flags.catchup_events = catchup_events.value_or(flags.quick ? 20'000 : 1'000'000);
+  flags.rounds = rounds.value_or(flags.quick ? 1 : 3);
   return flags;
 }
 
@@ -86,12 +92,14 @@ bool Wanted(const BenchFlags& flags, const std::string& name) {
 std::string Usage(const char* program) {
   return absl::StrCat(
       "usage: ", program,
-      " [--seconds=S] [--dir=PATH] [--catchup_events=N] [--quick] [--only=A,B]\n",
+      " [--seconds=S] [--rounds=N] [--dir=PATH] [--catchup_events=N] [--quick] [--only=A,B]\n",
       "  --seconds          seconds per throughput measurement (default 3; 0.5 with --quick)\n",
+      "  --rounds           write figures and their baselines are measured in turn this many\n",
+      "                     times; each reported figure is its median round (default 3; 1 with --quick)\n",
       "  --dir              parent of the run's scratch directory (default $TMPDIR or /tmp);\n",
       "                     the scratch directory is removed at the end\n",
       "  --catchup_events   events in the catch-up log (default 1000000; 20000 with --quick)\n",
-      "  --quick            smoke run: short measurements, small catch-up log\n",
+      "  --quick            smoke run: one round, short measurements, small catch-up log\n",
       "  --only=A,B         only figures whose name contains A or B (e.g. put.t64,append.w64)\n",
       "Prints a table, PASS/MISS per target, and one 'bench name=... value=...' line per\n",
       "figure. Exits 0 when every measurement ran without error (whatever the targets say),\n",

@@ -1,6 +1,8 @@
 // Command-line flags of carehub-eventstore-bench, parsed without global flag objects.
 //
 //   --seconds=S          seconds per throughput measurement (default 3; 0.5 with --quick)
+//   --rounds=N           write figures and their baselines are measured in turn N times, and
+//                        each is reported as its median round (default 3; 1 with --quick)
 //   --dir=PATH           where to create the run's scratch directory (default $TMPDIR or /tmp);
 //                        the scratch directory is removed at the end, PATH itself never
 //   --catchup_events=N   events in the catch-up log (default 1000000; 20000 with --quick)
@@ -26,6 +28,7 @@ struct BenchFlags {
   absl::Duration seconds = absl::Seconds(3);
   std::string dir;  // empty: $TMPDIR or /tmp
   uint64_t catchup_events = 1'000'000;
+  int rounds = 3;
   bool quick = false;
   bool help = false;
   std::vector<std::string> only;  // empty: every figure

@@ -65,7 +65,10 @@ struct Run {
   LoadSpec Load(int workers) const { return {.workers = workers, .duration = flags->seconds}; }
   // Catch-up is bounded by count; this bound only stops a pathologically slow reader.
   absl::Duration CatchUpLimit() const { return std::max(absl::Seconds(60), 20 * flags->seconds); }
-  std::filesystem::path Path(const std::string& name) const { return dir / name; }
+  // A directory of its own for each measurement, also of the same figure in another round.
+  std::filesystem::path Path(const std::string& name) const { return dir / absl::StrCat(name, ".", ++paths); }
+
+  mutable int paths = 0;
 };
 
 absl::StatusOr<std::filesystem::path> MakeRunDir(const std::string& parent_flag) {
@@ -95,14 +98,47 @@ std::string LoadAverage() {
   return one_minute;
 }
 
-// Measures one figure if --only wants it. Each figure is measured right after its baseline, so
-// that drift in the machine (other load, the disk's sync latency) moves both alike.
+// Measures one figure if --only wants it (the catch-up figures, which have no baseline).
 void Measure(const Run& run, const FigureSpec& spec,
              const std::function<absl::StatusOr<LoadResult>()>& measure) {
   if (!run.Wants(spec.name)) return;
   // Write back the previous measurement's dirty pages now rather than during this one.
   ::sync();
   run.report->Add(MakeFigure(spec, measure()));
+}
+
+// A figure and how to measure it once.
+struct Measurement {
+  FigureSpec spec;
+  std::function<absl::StatusOr<LoadResult>()> measure;
+};
+
+// Measures `figures` (a baseline first, then the figures compared to it) in turn, --rounds times,
+// and reports each as its median round. Drift in the machine (other load, the disk's sync
+// latency) then moves a figure and its baseline alike, and one disturbed round decides no ratio.
+void MeasureRounds(const Run& run, const std::vector<Measurement>& figures) {
+  std::vector<std::vector<absl::StatusOr<LoadResult>>> rounds(figures.size());
+  for (int round = 0; round < run.flags->rounds; ++round) {
+    for (size_t i = 0; i < figures.size(); ++i) {
+      if (!run.Wants(figures[i].spec.name)) continue;
+      ::sync();  // write back the previous measurement's dirty pages now, not during this one
+      rounds[i].push_back(figures[i].measure());
+    }
+  }
+  for (size_t i = 0; i < figures.size(); ++i) {
+    std::vector<absl::StatusOr<LoadResult>>& results = rounds[i];
+    if (results.empty()) continue;
+    auto failed = std::find_if(results.begin(), results.end(), [](const auto& r) { return !r.ok(); });
+    if (failed != results.end()) {
+      run.report->Add(MakeFigure(figures[i].spec, *failed));
+      continue;
+    }
+    const bool per_item = figures[i].spec.per_item;
+    std::sort(results.begin(), results.end(), [per_item](const auto& a, const auto& b) {
+      return per_item ? a->ItemsPerSecond() < b->ItemsPerSecond() : a->OpsPerSecond() < b->OpsPerSecond();
+    });
+    run.report->Add(MakeFigure(figures[i].spec, results[results.size() / 2]));
+  }
 }
 
 absl::StatusOr<LoadResult> AppendToFreshStore(const Run& run, const std::string& name,
@@ -114,76 +150,73 @@ absl::StatusOr<LoadResult> AppendToFreshStore(const Run& run, const std::string&
 // One event per append from `writers` writers, against raw synced puts from as many threads.
 void MeasureSingleEventWrites(const Run& run, int writers) {
   const std::string baseline = absl::StrCat("rocksdb.put.t", writers);
-  Measure(run,
-          {.name = baseline,
-           .description = absl::StrCat("raw RocksDB synced Put, 21 B key + 400 B value, ",
-                                       Count(writers, "thread")),
-           .unit = "puts/s"},
-          [&] {
-            return RunRawRocksDbWrites({.path = run.Path(baseline),
-                                        .load = run.Load(writers),
-                                        .puts_per_write = 1,
-                                        .run_nonce = run.nonce});
-          });
   const std::string name = absl::StrCat("library.append.w", writers);
-  Measure(run,
-          {.name = name,
-           .description = absl::StrCat("Append of 1 event, ", Count(writers, "writer"),
-                                       " each its own stream, ExpectedVersion::Exact"),
-           .unit = "appends/s",
-           .baseline = baseline},
-          [&] {
-            return AppendToFreshStore(
-                run, name,
-                {.load = run.Load(writers), .stream_prefix = name, .run_nonce = run.nonce});
-          });
-  if (writers != kManyWriters) return;
-  const std::string shared = absl::StrCat(name, ".shared", kSharedStreams);
-  Measure(run,
-          {.name = shared,
-           .description = absl::StrCat("Append of 1 event, ", writers, " writers sharing ",
-                                       kSharedStreams, " streams, ExpectedVersion::Any"),
-           .unit = "appends/s",
-           .baseline = baseline},
-          [&] {
-            return AppendToFreshStore(run, shared,
-                                      {.load = run.Load(writers),
-                                       .shared_streams = kSharedStreams,
-                                       .stream_prefix = shared,
-                                       .run_nonce = run.nonce});
-          });
+  std::vector<Measurement> figures = {
+      {{.name = baseline,
+        .description = absl::StrCat("raw RocksDB synced Put, 21 B key + 400 B value, ", Count(writers, "thread")),
+        .unit = "puts/s"},
+       [&run, baseline, writers] {
+         return RunRawRocksDbWrites({.path = run.Path(baseline),
+                                     .load = run.Load(writers),
+                                     .puts_per_write = 1,
+                                     .run_nonce = run.nonce});
+       }},
+      {{.name = name,
+        .description = absl::StrCat("Append of 1 event, ", Count(writers, "writer"),
+                                    " each its own stream, ExpectedVersion::Exact"),
+        .unit = "appends/s",
+        .baseline = baseline},
+       [&run, name, writers] {
+         return AppendToFreshStore(run, name, {.load = run.Load(writers), .stream_prefix = name, .run_nonce = run.nonce});
+       }}};
+  if (writers == kManyWriters) {
+    const std::string shared = absl::StrCat(name, ".shared", kSharedStreams);
+    figures.push_back({{.name = shared,
+                        .description = absl::StrCat("Append of 1 event, ", writers, " writers sharing ",
+                                                    kSharedStreams, " streams, ExpectedVersion::Any"),
+                        .unit = "appends/s",
+                        .baseline = baseline},
+                       [&run, shared, writers] {
+                         return AppendToFreshStore(run, shared,
+                                                   {.load = run.Load(writers),
+                                                    .shared_streams = kSharedStreams,
+                                                    .stream_prefix = shared,
+                                                    .run_nonce = run.nonce});
+                       }});
+  }
+  MeasureRounds(run, figures);
 }
 
 // kBatchEvents events per append, against raw synced WriteBatches of as many puts.
 void MeasureBatchWrites(const Run& run) {
   const std::string baseline = absl::StrCat("rocksdb.batch", kBatchEvents, ".t", kBatchWriters);
-  Measure(run,
-          {.name = baseline,
-           .description = absl::StrCat("raw RocksDB synced WriteBatch of ", kBatchEvents,
-                                       " puts (400 B values), ", kBatchWriters, " threads"),
-           .unit = "events/s",
-           .per_item = true},
-          [&] {
-            return RunRawRocksDbWrites({.path = run.Path(baseline),
-                                        .load = run.Load(kBatchWriters),
-                                        .puts_per_write = kBatchEvents,
-                                        .run_nonce = run.nonce});
-          });
   const std::string name = absl::StrCat("library.append", kBatchEvents, ".w", kBatchWriters);
-  Measure(run,
-          {.name = name,
-           .description = absl::StrCat("Append of ", kBatchEvents, " events, ", kBatchWriters,
-                                       " writers each its own stream"),
-           .unit = "events/s",
-           .per_item = true,
-           .baseline = baseline},
-          [&] {
-            return AppendToFreshStore(run, name,
-                                      {.load = run.Load(kBatchWriters),
-                                       .events_per_append = kBatchEvents,
-                                       .stream_prefix = name,
-                                       .run_nonce = run.nonce});
-          });
+  MeasureRounds(
+      run,
+      {{{.name = baseline,
+         .description = absl::StrCat("raw RocksDB synced WriteBatch of ", kBatchEvents, " puts (400 B values), ",
+                                     kBatchWriters, " threads"),
+         .unit = "events/s",
+         .per_item = true},
+        [&run, baseline] {
+          return RunRawRocksDbWrites({.path = run.Path(baseline),
+                                      .load = run.Load(kBatchWriters),
+                                      .puts_per_write = kBatchEvents,
+                                      .run_nonce = run.nonce});
+        }},
+       {{.name = name,
+         .description = absl::StrCat("Append of ", kBatchEvents, " events, ", kBatchWriters,
+                                     " writers each its own stream"),
+         .unit = "events/s",
+         .per_item = true,
+         .baseline = baseline},
+        [&run, name] {
+          return AppendToFreshStore(run, name,
+                                    {.load = run.Load(kBatchWriters),
+                                     .events_per_append = kBatchEvents,
+                                     .stream_prefix = name,
+                                     .run_nonce = run.nonce});
+        }}});
 }
 
 absl::StatusOr<LoadResult> AppendOverGrpc(const Run& run, const std::string& name,
@@ -198,40 +231,38 @@ absl::StatusOr<LoadResult> AppendOverGrpc(const Run& run, const std::string& nam
 // One-event appends over gRPC, against an echo call carrying the same bytes.
 void MeasureGrpcAppends(const Run& run, const WireSizes& sizes) {
   const std::string baseline = absl::StrCat("grpc.echo.c", kManyWriters);
-  Measure(run,
-          {.name = baseline,
-           .description = absl::StrFormat(
-               "gRPC callback unary echo, %d B request / %d B response, %d sync clients on one "
-               "channel",
-               sizes.request_bytes, sizes.response_bytes, kManyWriters),
-           .unit = "calls/s"},
-          [&] {
-            return RunEchoBaseline({.load = run.Load(kManyWriters),
-                                    .request_bytes = sizes.request_bytes,
-                                    .response_bytes = sizes.response_bytes});
-          });
   const std::string name = absl::StrCat("grpc.append.c", kManyWriters);
   const services::EventStoreServiceOptions defaults;
-  Measure(run,
-          {.name = name,
-           .description = absl::StrCat("EventStore.Append of 1 event over loopback, ", kManyWriters,
-                                       " sync clients on one channel, each its own stream"),
-           .unit = "appends/s",
-           .baseline = baseline},
-          [&] { return AppendOverGrpc(run, name, defaults); });
   // Diagnostic, no target: the service runs the blocking Append on an executor, so at most
   // worker_threads appends can share one group commit. As many threads as clients shows how
   // much of the gap to the library figure that bound explains.
   services::EventStoreServiceOptions wide = defaults;
   wide.worker_threads = kManyWriters;
   const std::string wide_name = absl::StrCat(name, ".executor", kManyWriters);
-  Measure(run,
-          {.name = wide_name,
-           .description = absl::StrCat("as ", name, ", service worker_threads ", kManyWriters,
-                                       " instead of ", defaults.worker_threads, " (diagnostic)"),
-           .unit = "appends/s",
-           .baseline = baseline},
-          [&] { return AppendOverGrpc(run, wide_name, wide); });
+  MeasureRounds(
+      run,
+      {{{.name = baseline,
+         .description = absl::StrFormat(
+             "gRPC callback unary echo, %d B request / %d B response, %d sync clients on one channel",
+             sizes.request_bytes, sizes.response_bytes, kManyWriters),
+         .unit = "calls/s"},
+        [&run, &sizes] {
+          return RunEchoBaseline({.load = run.Load(kManyWriters),
+                                  .request_bytes = sizes.request_bytes,
+                                  .response_bytes = sizes.response_bytes});
+        }},
+       {{.name = name,
+         .description = absl::StrCat("EventStore.Append of 1 event over loopback, ", kManyWriters,
+                                     " sync clients on one channel, each its own stream"),
+         .unit = "appends/s",
+         .baseline = baseline},
+        [&run, name, defaults] { return AppendOverGrpc(run, name, defaults); }},
+       {{.name = wide_name,
+         .description = absl::StrCat("as ", name, ", service worker_threads ", kManyWriters, " instead of ",
+                                     defaults.worker_threads, " (diagnostic)"),
+         .unit = "appends/s",
+         .baseline = baseline},
+        [&run, wide_name, wide] { return AppendOverGrpc(run, wide_name, wide); }}});
 }
 
 // Catch-up: one log of catchup_events events, read three ways.
@@ -312,10 +343,11 @@ void AddTargets(Report& report) {
 }
 
 void AddRunNotes(const Run& run, const WireSizes& sizes) {
-  run.report->AddNote(absl::StrFormat("%d hardware threads; %.1f s per measurement; run %s in %s",
-                                      std::thread::hardware_concurrency(),
-                                      absl::ToDoubleSeconds(run.flags->seconds), run.nonce,
-                                      run.dir.string()));
+  run.report->AddNote(absl::StrFormat(
+      "%d hardware threads; %.1f s per measurement; write figures: the median of %d rounds, each "
+      "round measuring the baseline and then its figures; run %s in %s",
+      std::thread::hardware_concurrency(), absl::ToDoubleSeconds(run.flags->seconds), run.flags->rounds,
+      run.nonce, run.dir.string()));
   run.report->AddNote(absl::StrFormat(
       "events: %d B data + %d B metadata, type %s, unique ids; one-event Append on the wire: "
       "%d B request, %d B response",
