@@ -258,6 +258,14 @@ TEST_F(ProjectionTest, MartaScenarioStatusTransitions) {
         Json task = Read("Task", ResourceId("Task", absl::StrCat("alert|", kPatient, "-alert-1")));
         EXPECT_EQ(task["priority"], "asap");
         EXPECT_EQ(task["status"], "requested");
+        // The record carries the warning until a visit answers it.
+        Json flag = Read("Flag", ResourceId("Flag", absl::StrCat("alert|", kPatient, "-alert-1")));
+        EXPECT_EQ(flag["status"], "active");
+        EXPECT_EQ(flag["category"][0]["coding"][0]["code"], "clinical");
+        EXPECT_EQ(HubCode(flag["code"]), "forsamringslarm");
+        EXPECT_EQ(flag["subject"]["reference"], absl::StrCat("Patient/", ResourceId("Patient", kPatient)));
+        EXPECT_EQ(flag["period"]["start"], task["authoredOn"]);
+        EXPECT_FALSE(flag["period"].contains("end")) << flag.dump();
         break;
       }
       case CareEvent::kHomeVisitPerformed: {
@@ -266,6 +274,10 @@ TEST_F(ProjectionTest, MartaScenarioStatusTransitions) {
         EXPECT_EQ(enc["status"], "finished");
         Json task = Read("Task", ResourceId("Task", absl::StrCat("alert|", kPatient, "-alert-1")));
         EXPECT_EQ(task["status"], "completed");
+        Json flag = Read("Flag", ResourceId("Flag", absl::StrCat("alert|", kPatient, "-alert-1")));
+        EXPECT_EQ(flag["status"], "inactive");
+        EXPECT_EQ(flag["period"]["end"], enc["period"].value("end", "")) << flag.dump();
+        EXPECT_EQ(flag["meta"]["versionId"], "2");
         break;
       }
       case CareEvent::kActivityCompleted:

@@ -387,5 +387,67 @@ TEST_F(ScenarioTest, SveasAdmissionStaysOutOfArnesRecord) {
   }
 }
 
+// Arne's daily self-monitoring crosses the plan's threshold: the alert puts a Flag on his record
+// and an urgent Task on the mobile team, and the same-day home visit answers both.
+TEST_F(ScenarioTest, ArnesDeteriorationFlagsHisRecordUntilTheSameDayVisit) {
+  const std::string arne = TestPersonnummer("19480214", "983");
+  EnrolWithConsent(arne, "arne", {kRegion, kKommunHsl});
+
+  clock_.Set(Local(11, 10, 7));
+  v1::CommandRequest spo2 = Command(arne, "arne-spo2", kKommunHsl);
+  v1::SelfMonitoringObservationRecorded* obs = spo2.mutable_self_monitoring_observation_recorded();
+  obs->set_observation_id("arne-spo2-1110");
+  obs->mutable_code()->set_system("http://loinc.org");
+  obs->mutable_code()->set_code("59408-5");
+  obs->set_value(88);
+  obs->set_unit("%");
+  *obs->mutable_measured_at() = Proto(clock_.Now());
+  Execute(arne, spo2);
+
+  v1::CommandRequest alert = Command(arne, "arne-alert", kKommunHsl);
+  v1::DeteriorationAlertRaised* raised = alert.mutable_deterioration_alert_raised();
+  raised->set_alert_id("arne-alert-1");
+  raised->set_severity(v1::ALERT_SEVERITY_HIGH);
+  raised->add_observation_ids("arne-spo2-1110");
+  raised->set_rule("SpO2 < 92 %");
+  raised->mutable_assigned_to()->set_hsa_id(kKommunHsl);
+  *raised->mutable_respond_by() = Proto(Local(11, 10, 18));
+  Execute(arne, alert);
+
+  const std::string flag_id = ResourceId("Flag", "alert|arne-alert-1");
+  const std::string task_id = ResourceId("Task", "alert|arne-alert-1");
+  {
+    auto model = Project();
+    const Json flag = Read(*model, "Flag", flag_id);
+    EXPECT_EQ(flag["status"], "active");
+    EXPECT_EQ(flag["subject"]["reference"], PatientRef(patient_ids_[arne]));
+    EXPECT_EQ(flag["code"]["text"], "Försämringslarm: SpO2 < 92 %") << flag.dump();
+    EXPECT_EQ(flag["author"]["identifier"]["value"], kKommunHsl);
+    EXPECT_EQ(flag["period"]["start"], "2026-11-10T06:00:00.000Z");
+    const Json task = Read(*model, "Task", task_id);
+    EXPECT_EQ(task["status"], "requested");
+    EXPECT_EQ(task["priority"], "asap");
+  }
+
+  // The mobile team visits him at noon.
+  clock_.Set(Local(11, 10, 13));
+  v1::CommandRequest visit = Command(arne, "arne-visit", kKommunHsl);
+  v1::HomeVisitPerformed* performed = visit.mutable_home_visit_performed();
+  performed->set_visit_id("arne-visit-1");
+  performed->set_reason(v1::HOME_VISIT_REASON_ALERT);
+  performed->set_alert_id("arne-alert-1");
+  *performed->mutable_started_at() = Proto(Local(11, 10, 12));
+  *performed->mutable_ended_at() = Proto(Local(11, 10, 13));
+  performed->mutable_performing_organisation()->set_hsa_id(kKommunHsl);
+  Execute(arne, visit);
+
+  auto model = Project();
+  const Json flag = Read(*model, "Flag", flag_id);
+  EXPECT_EQ(flag["status"], "inactive");
+  EXPECT_EQ(flag["period"]["end"], "2026-11-10T12:00:00.000Z") << flag.dump();
+  EXPECT_EQ(flag["meta"]["versionId"], "2");
+  EXPECT_EQ(Read(*model, "Task", task_id)["status"], "completed");
+}
+
 }  // namespace
 }  // namespace carehub::services

@@ -41,6 +41,9 @@ class ProjectionContext {
   absl::StatusOr<std::optional<std::string>> State(std::string_view key);
   void SetState(std::string_view key, std::string_view value);
 
+  // The organisation that sent the event (null if it named none).
+  Json SourceOrganizationRef() const;
+
   // The versions and state this event writes, with its Provenance.
   absl::StatusOr<ProjectionOutput> Finish();
 
@@ -51,9 +54,9 @@ class ProjectionContext {
     Json json;
   };
   Json ProvenanceFor(const std::map<std::string, std::string>& targets) const;
-  // The Provenance agents' references: the author (null if none) and the sending organisation.
+  // The Provenance agents' references: the author (null if none) and the sending organisation
+  // (the latter also for resources the source organisation issues, e.g. Flag.author).
   Json AuthorRef() const;
-  Json SourceOrganizationRef() const;
   // Creates the Organization and Practitioner resources that the changed resources (and the
   // Provenance agents) reference by HSA-id and do not exist yet.
   absl::Status CreateReferencedResources();

@@ -1,5 +1,6 @@
 // Care at home (home visits as Encounter class HH, self-monitoring Observations, deterioration
-// alerts as urgent Tasks) and deadlines (Task businessStatus).
+// alerts as a Flag on the record and an urgent Task for the team) and deadlines (Task
+// businessStatus).
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -41,7 +42,7 @@ absl::Status HomeVisit(ProjectionContext& ctx, const care::v1::HomeVisitPerforme
   if (!e.activity_id().empty()) {
     RETURN_IF_ERROR(AddActivityProgress(ctx, e.activity_id(), e.outcome()));
   }
-  // The same-day visit answers the alert: its Task completes.
+  // The same-day visit answers the alert: its Task completes and its Flag is lowered.
   if (!e.alert_id().empty()) {
     ASSIGN_OR_RETURN(Json * task, ctx.Find("Task", AlertTaskId(e.alert_id())));
     if (task != nullptr && (*task)["status"] == "requested") {
@@ -50,6 +51,11 @@ absl::Status HomeVisit(ProjectionContext& ctx, const care::v1::HomeVisitPerforme
       (*task)["output"] =
           Json::array({{{"type", {{"text", "Hembesök"}}},
                         {"valueReference", Ref("Encounter", (*enc)["id"].get<std::string>())}}});
+    }
+    ASSIGN_OR_RETURN(Json * flag, ctx.Find("Flag", AlertFlagId(e.alert_id())));
+    if (flag != nullptr && (*flag)["status"] == "active") {
+      (*flag)["status"] = "inactive";
+      (*flag)["period"]["end"] = period.value("end", period["start"].get<std::string>());
     }
   }
   return absl::OkStatus();
@@ -117,6 +123,22 @@ absl::Status Alert(ProjectionContext& ctx, const care::v1::DeteriorationAlertRai
                     {"valueReference", Ref("Observation", ResourceId("Observation", obs))}});
   }
   if (!e.task_id().empty()) ctx.SetState(absl::StrCat("task/", e.task_id()), task_id);
+
+  // The Flag warns whoever opens the record until a visit answers the alert.
+  ASSIGN_OR_RETURN(Json * flag, ctx.FindOrCreate("Flag", AlertFlagId(e.alert_id())));
+  (*flag)["identifier"] = Json::array({HubIdentifier("alert-id", e.alert_id())});
+  (*flag)["status"] = "active";
+  (*flag)["category"] = Json::array(
+      {{{"coding", Json::array({{{"system", "http://terminology.hl7.org/CodeSystem/flag-category"},
+                                 {"code", "clinical"},
+                                 {"display", "Clinical"}}})}}});
+  Json code = HubConcept(hub::kDeteriorationAlert);
+  if (!e.rule().empty()) code["text"] = absl::StrCat(code["coding"][0].value("display", ""), ": ", e.rule());
+  (*flag)["code"] = code;
+  (*flag)["subject"] = ctx.PatientRef();
+  (*flag)["period"] = {{"start", ctx.OccurredAt()}};
+  Json author = ctx.SourceOrganizationRef();
+  if (!author.is_null()) (*flag)["author"] = author;
   return absl::OkStatus();
 }
 
@@ -158,6 +180,10 @@ absl::Status DeadlineReached(ProjectionContext& ctx, const Deadline& e, bool met
 
 std::string AlertTaskId(std::string_view alert_id) {
   return ResourceId("Task", absl::StrCat("alert|", std::string(alert_id)));
+}
+
+std::string AlertFlagId(std::string_view alert_id) {
+  return ResourceId("Flag", absl::StrCat("alert|", std::string(alert_id)));
 }
 
 absl::Status ProjectHomeEvent(ProjectionContext& ctx, const CareEvent& e) {

@@ -70,8 +70,9 @@ std::string StayEncounterId(const ProjectionContext& ctx, const care::v1::Hospit
 // Task ids of the discharge workflow of a stay.
 std::string AdmissionNoticeTaskId(std::string_view encounter_id);
 std::string SipInvitationTaskId(std::string_view encounter_id);
-// Task id of the urgent Task of a deterioration alert.
+// Ids of the urgent Task and of the Flag of a deterioration alert.
 std::string AlertTaskId(std::string_view alert_id);
+std::string AlertFlagId(std::string_view alert_id);
 
 }  // namespace carehub::fhir::internal
 

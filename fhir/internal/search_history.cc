@@ -156,7 +156,8 @@ const std::vector<std::pair<std::string_view, std::string_view>>& PatientCompart
   static const auto* const kCompartment = new std::vector<std::pair<std::string_view, std::string_view>>{
       {"CarePlan", "patient"},    {"CareTeam", "patient"},      {"Goal", "patient"},
       {"Encounter", "patient"},   {"Task", "patient"},          {"Observation", "patient"},
-      {"Consent", "patient"},     {"Appointment", "patient"},   {"Communication", "patient"}};
+      {"Consent", "patient"},     {"Appointment", "patient"},   {"Communication", "patient"},
+      {"Flag", "patient"}};
   return *kCompartment;
 }
 

@@ -273,6 +273,28 @@ std::vector<ResourceSearchDef> BuildDefinitions() {
       {"Encounter:subject", "Encounter:patient", "Encounter:participant", "Encounter:practitioner", "Encounter:service-provider"},
       {"Provenance:target", "Task:encounter", "Communication:encounter", "CarePlan:encounter"},
       {"_id", "_lastUpdated", "date", "location-period"}});
+  defs.push_back({"Flag",
+      {
+       {"_id", kToken, "http://hl7.org/fhir/SearchParameter/Resource-id",
+        "Flag.id", "Logical id of this artifact", {}},
+       {"_lastUpdated", kDate, "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated",
+        "Flag.meta.lastUpdated", "When the resource version last changed", {}},
+       {"date", kDate, "http://hl7.org/fhir/SearchParameter/clinical-date",
+        "Flag.period", "Multiple Resources:", {}},
+       {"encounter", kReference, "http://hl7.org/fhir/SearchParameter/clinical-encounter",
+        "Flag.encounter", "Multiple Resources:", {"Encounter", "EpisodeOfCare"}},
+       {"patient", kReference, "http://hl7.org/fhir/SearchParameter/clinical-patient",
+        "Flag.subject.where(resolve() is Patient)", "Multiple Resources:", {"Patient"}},
+       {"author", kReference, "http://hl7.org/fhir/SearchParameter/Flag-author",
+        "Flag.author", "Flag creator", {"Practitioner", "Organization", "Device", "Patient", "PractitionerRole"}},
+       {"identifier", kToken, "http://hl7.org/fhir/SearchParameter/Flag-identifier",
+        "Flag.identifier", "Business identifier", {}},
+       {"subject", kReference, "http://hl7.org/fhir/SearchParameter/Flag-subject",
+        "Flag.subject", "The identity of a subject to list flags for", {"Practitioner", "Group", "Organization", "Medication", "Patient", "PlanDefinition", "Procedure", "Location"}},
+      },
+      {"Flag:author", "Flag:encounter", "Flag:patient", "Flag:subject"},
+      {"Provenance:target"},
+      {"_id", "_lastUpdated", "date"}});
   defs.push_back({"Goal",
       {
        {"_id", kToken, "http://hl7.org/fhir/SearchParameter/Resource-id",
@@ -447,7 +469,7 @@ std::vector<ResourceSearchDef> BuildDefinitions() {
         "Patient.telecom", "Multiple Resources:", {}},
       },
       {"Patient:general-practitioner", "Patient:organization"},
-      {"Provenance:target", "CarePlan:patient", "CareTeam:patient", "Encounter:patient", "Task:patient", "Goal:patient", "Observation:patient", "Consent:patient", "Appointment:patient", "Communication:patient"},
+      {"Provenance:target", "CarePlan:patient", "CareTeam:patient", "Encounter:patient", "Task:patient", "Goal:patient", "Observation:patient", "Consent:patient", "Appointment:patient", "Communication:patient", "Flag:patient"},
       {"_id", "_lastUpdated", "birthdate", "death-date"}});
   defs.push_back({"Practitioner",
       {

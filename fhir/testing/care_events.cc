@@ -140,10 +140,10 @@ absl::StatusOr<size_t> CheckVersionsAndProvenance(ReadModel& model) {
 
 const std::vector<std::string>& ResourceTypes() {
   static const auto* const kTypes =
-      new std::vector<std::string>{"Appointment",  "CarePlan",  "CareTeam",     "Communication",
-                                   "Consent",      "Encounter", "Goal",         "Observation",
-                                   "Organization", "Patient",   "Practitioner", "PractitionerRole",
-                                   "Provenance",   "Task"};
+      new std::vector<std::string>{"Appointment",  "CarePlan",     "CareTeam",     "Communication",
+                                   "Consent",      "Encounter",    "Flag",         "Goal",
+                                   "Observation",  "Organization", "Patient",      "Practitioner",
+                                   "PractitionerRole", "Provenance", "Task"};
   return *kTypes;
 }
 

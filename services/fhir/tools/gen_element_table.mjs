@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 
 const types = ['Appointment', 'AuditEvent', 'CarePlan', 'CareTeam', 'Communication', 'Consent',
-  'Encounter', 'Goal', 'Observation', 'Organization', 'Patient', 'Practitioner',
+  'Encounter', 'Flag', 'Goal', 'Observation', 'Organization', 'Patient', 'Practitioner',
   'PractitionerRole', 'Provenance', 'Task'];
 const bundle = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const rows = [];
