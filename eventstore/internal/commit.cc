@@ -9,7 +9,11 @@
 // everything before it is durable. Its stream versions are in the version cache and its event
 // ids in in_flight_ids_. If its write fails, the next group, decided on top of it, fails too,
 // unwritten, and deciding starts again from the durable head.
+#include <memory>
+#include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -24,7 +28,8 @@ namespace {
 
 // A group is cut at this many payload bytes so that one commit's latency stays bounded.
 constexpr size_t kMaxGroupBytes = 64u << 20;
-// While the syncer is busy, the writer decides queued appends once this many events wait.
+// While the writer waits for a sync, the decide-ahead thread starts on the queue once this many
+// events wait: woken for every arrival, it would cost a context switch per append.
 constexpr size_t kDecideAhead = 8;
 
 absl::Status ConflictOrIdError(std::string message) { return absl::AlreadyExistsError(std::move(message)); }
@@ -156,7 +161,7 @@ class EventStoreImpl::GroupDecider {
   Group& group_;
 };
 
-size_t EventStoreImpl::DecideQueued() {
+void EventStoreImpl::DecideQueued() {
   std::vector<PendingAppend*> taken;
   {
     absl::MutexLock lock(&queue_mu_);
@@ -178,7 +183,6 @@ size_t EventStoreImpl::DecideQueued() {
     ahead_.bytes += append->bytes;
     ahead_.appends.push_back(append);
   }
-  return taken.size();
 }
 
 // Stream versions the writer remembers; beyond this the cache is dropped and refilled from the

@@ -145,8 +145,8 @@ class EventStoreImpl : public EventStore {
   void WriterLoop();
   void DecideAheadLoop();
   // Moves queued appends into `ahead_` and decides them, while the group stays under
-  // kMaxGroupBytes. Returns how many were taken.
-  size_t DecideQueued() ABSL_EXCLUSIVE_LOCKS_REQUIRED(decide_mu_);
+  // kMaxGroupBytes.
+  void DecideQueued() ABSL_EXCLUSIVE_LOCKS_REQUIRED(decide_mu_);
   void CompleterLoop();
   void Publish(std::vector<std::shared_ptr<const RecordedEvent>>&& committed);
 
