@@ -238,7 +238,8 @@ absl::Status EventStoreImpl::OpenDatabase() {
 // the damage); a read-only open, which audit tools use, takes the last well-formed event as the
 // head so that Verify can report the damage.
 absl::Status EventStoreImpl::LoadHead() {
-  absl::MutexLock decide_lock(&decide_mu_);  // before the writer starts: for form's sake
+  // The deciding state; no writer runs yet, but the state is decide_mu_'s.
+  absl::MutexLock decide_lock(&decide_mu_);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
   auto key_position = [&]() -> std::optional<uint64_t> {
     absl::StatusOr<uint64_t> p = DecodeFixed64(std::string_view(it->key().data(), it->key().size()));

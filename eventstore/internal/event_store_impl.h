@@ -5,8 +5,9 @@
 // expected version, positions, hash chain), puts them all in one WriteBatch and writes it with
 // sync=true; while it waits for the sync, a second thread decides the appends that arrive into
 // the next group (commit.cc). Only then does a completer thread publish the events to subscribers
-// and wake the appenders, in commit order. Concurrent appends therefore share one WAL sync (group commit), and the decisions
-// never race because only the writer makes them.
+// and wake the appenders, in commit order. Concurrent appends therefore share one WAL sync (group
+// commit), and decisions never race: they are made one at a time, under decide_mu_, in queue
+// order.
 //
 // Reads go straight to RocksDB: a write becomes visible only after its WAL sync, and one
 // WriteBatch becomes visible atomically, so readers never see an event that is not durable nor
