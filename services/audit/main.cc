@@ -108,14 +108,12 @@ absl::StatusOr<Hub> OpenHub() {
   return out;
 }
 
-// The running hub's access log (--hub), or that of --data_dir, read-only (Unavailable while a
-// hub has it open).
+// The access log of a running process (--access_log_hub, else --hub), or that of --data_dir,
+// read-only (Unavailable while a hub has it open).
 absl::StatusOr<std::unique_ptr<AccessLogReader>> OpenAccessLog() {
-  if (const std::string remote = absl::GetFlag(FLAGS_access_log_hub); !remote.empty()) {
-    return ConnectAccessLog(remote);
-  }
-  const std::string hub = absl::GetFlag(FLAGS_hub);
-  if (!hub.empty()) return ConnectAccessLog(hub);
+  std::string remote = absl::GetFlag(FLAGS_access_log_hub);
+  if (remote.empty()) remote = absl::GetFlag(FLAGS_hub);
+  if (!remote.empty()) return ConnectAccessLog(remote);
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   const std::filesystem::path dir = std::filesystem::path(data_dir) / "access-log";
   std::error_code error;

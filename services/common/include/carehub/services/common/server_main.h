@@ -19,9 +19,9 @@
 namespace carehub::services {
 
 // Turns off absl::Mutex deadlock detection (see server_main.cc), blocks the shutdown signals
-// before any thread starts (so that every thread inherits the mask
-// and only the signal wait sees them), logs `process.starting` with `fields`, runs `run`, and
-// logs `process.stopped` or `process.failed`. Returns the process's exit code: EXIT_SUCCESS
+// before any thread starts (so that every thread inherits the mask and only the signal wait sees
+// them), logs `process.starting` with `fields`, runs `run`, and logs `process.stopped` or
+// `process.failed`. Returns the process's exit code: EXIT_SUCCESS
 // when `run` returns OK (a clean shutdown), EXIT_FAILURE otherwise. Call it before starting
 // any thread.
 int RunServerProcess(std::string_view binary, const std::vector<std::pair<std::string, std::string>>& fields,
