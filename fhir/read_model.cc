@@ -104,6 +104,14 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return absl::InternalError(absl::StrCat(Sv(what), ": ", s.ToString()));
 }
 
+template <typename JsonT>
+std::string LastUpdated(const JsonT& resource) {
+  if (auto meta = resource.find("meta"); meta != resource.end() && meta->is_object()) {
+    return meta->value("lastUpdated", "");
+  }
+  return "";
+}
+
 std::string ResourceKey(std::string_view type, std::string_view id) {
   return absl::StrCat(Sv(type), "/", Sv(id));
 }
@@ -287,14 +295,24 @@ class RocksReadModelBatch : public ReadModelBatch {
     for (const ResourceVersion& v : output.resources) {
       std::string key = ResourceKey(v.type, v.id);
       ASSIGN_OR_RETURN(std::shared_ptr<const internal::CachedResource> current, Current(key, v));
-      nlohmann::json now = nlohmann::json::parse(v.json, nullptr, /*allow_exceptions=*/false);
-      if (now.is_discarded()) {
-        return absl::InvalidArgumentError(absl::StrCat(v.type, "/", v.id, " is not JSON"));
-      }
       auto next = std::make_shared<internal::CachedResource>();
       next->json = v.json;
-      next->parsed = v.parsed;
-      next->index_keys = internal::SearchIndexKeys(v.type, v.id, now);
+      std::string last_updated;
+      if (v.parsed != nullptr) {
+        // As the projection built it: no need to parse the text it dumped.
+        next->index_keys = internal::SearchIndexKeys(v.type, v.id, v.parsed->json);
+        last_updated = LastUpdated(v.parsed->json);
+        // A version without its body dump (a Provenance) is not changed again: the cache keeps
+        // its text, not the parse that would take several times the room.
+        if (!v.parsed->body_dump.empty()) next->parsed = v.parsed;
+      } else {
+        nlohmann::json now = nlohmann::json::parse(v.json, nullptr, /*allow_exceptions=*/false);
+        if (now.is_discarded()) {
+          return absl::InvalidArgumentError(absl::StrCat(v.type, "/", v.id, " is not JSON"));
+        }
+        next->index_keys = internal::SearchIndexKeys(v.type, v.id, now);
+        last_updated = LastUpdated(now);
+      }
       // Sorted per parameter, not overall: compare as sets.
       std::sort(next->index_keys.begin(), next->index_keys.end());
       static const std::vector<std::string> kNone;
@@ -305,10 +323,6 @@ class RocksReadModelBatch : public ReadModelBatch {
       for (std::string& k : gone) search_[std::move(k)] = std::nullopt;
       for (const std::string& k : next->index_keys) {
         if (!std::binary_search(old_keys.begin(), old_keys.end(), k)) search_[k] = std::string();
-      }
-      std::string last_updated;
-      if (auto meta = now.find("meta"); meta != now.end() && meta->is_object()) {
-        last_updated = meta->value("lastUpdated", "");
       }
       search_[internal::TypeHistoryKey(v.type, next_position, v.id)] =
           internal::TypeHistoryValue(v.version, last_updated);

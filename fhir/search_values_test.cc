@@ -187,6 +187,13 @@ TEST(SearchIndexTest, KeysOfAPlan) {
   EXPECT_TRUE(has("status", SystemCodeEntry("", "active")));
   EXPECT_TRUE(has("category", SystemCodeEntry("s", "sip")));
   EXPECT_FALSE(has("_id", CodeEntry("p")));
+
+  // The projection hands the writer its own ordered document: the same keys, without a parse.
+  const nlohmann::ordered_json built = nlohmann::ordered_json::parse(plan.dump());
+  std::vector<std::string> from_built = SearchIndexKeys("CarePlan", "p", built);
+  std::sort(keys.begin(), keys.end());
+  std::sort(from_built.begin(), from_built.end());
+  EXPECT_EQ(from_built, keys);
 }
 
 }  // namespace

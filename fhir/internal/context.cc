@@ -271,9 +271,13 @@ absl::StatusOr<ProjectionOutput> ProjectionContext::Finish() {
     out.resources.push_back({key.first, key.second, version, std::move(json), std::move(parsed)});
   }
   if (!targets.empty()) {
-    Json provenance = ProvenanceFor(targets);
-    const std::string id = provenance["id"].get<std::string>();
-    out.resources.push_back({"Provenance", id, 1, provenance.dump()});
+    // Handed over without its body dump: nothing changes a Provenance after its event.
+    auto parsed = std::make_shared<ParsedResource>();
+    parsed->version = 1;
+    parsed->json = ProvenanceFor(targets);
+    const std::string id = parsed->json["id"].get<std::string>();
+    std::string json = parsed->json.dump();
+    out.resources.push_back({"Provenance", id, 1, std::move(json), std::move(parsed)});
   }
   std::sort(out.resources.begin(), out.resources.end(),
             [](const ResourceVersion& a, const ResourceVersion& b) {

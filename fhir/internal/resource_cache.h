@@ -37,7 +37,9 @@ namespace carehub::fhir::internal {
 // the stored JSON (same members, same order, same serialisation), without the parse.
 struct ParsedResource {
   Json json;              // the whole resource
-  std::string body_dump;  // its serialisation without the per-version meta members
+  // Its serialisation without the per-version meta members; empty for a resource no event
+  // changes after the one that made it (a Provenance), which is then never cached parsed.
+  std::string body_dump;
   uint64_t version = 0;   // meta.versionId
 };
 

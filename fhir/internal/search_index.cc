@@ -84,11 +84,12 @@ std::string_view IndexKeyId(std::string_view key) {
   return nul == std::string_view::npos ? std::string_view() : key.substr(nul + 1);
 }
 
+template <typename JsonT>
 std::vector<std::string> SearchIndexKeys(std::string_view type, std::string_view id,
-                                         const nlohmann::json& resource) {
+                                         const JsonT& resource) {
   std::vector<std::string> entries;
   std::vector<std::string> keys;
-  std::vector<const nlohmann::json*> nodes;
+  std::vector<const JsonT*> nodes;
   for (const CompiledParam& p : CompiledParams(type)) {
     if (p.def->name == "_id") continue;
     entries.clear();
@@ -97,7 +98,7 @@ std::vector<std::string> SearchIndexKeys(std::string_view type, std::string_view
     switch (p.def->type) {
       case SearchParamType::kToken: {
         std::vector<Token> tokens;
-        for (const nlohmann::json* n : nodes) AppendTokens(*n, tokens);
+        for (const JsonT* n : nodes) AppendTokens(*n, tokens);
         for (const Token& t : tokens) {
           entries.push_back(CodeEntry(t.code));
           entries.push_back(SystemCodeEntry(t.system.value_or(""), t.code));
@@ -106,7 +107,7 @@ std::vector<std::string> SearchIndexKeys(std::string_view type, std::string_view
       }
       case SearchParamType::kReference: {
         std::vector<std::string> refs;
-        for (const nlohmann::json* n : nodes) AppendReferences(*n, refs);
+        for (const JsonT* n : nodes) AppendReferences(*n, refs);
         for (const std::string& r : refs) {
           entries.push_back(ReferenceEntry(r));
           entries.push_back(IdEntry(r.substr(r.find('/') + 1)));
@@ -115,7 +116,7 @@ std::vector<std::string> SearchIndexKeys(std::string_view type, std::string_view
       }
       case SearchParamType::kString: {
         std::vector<std::string> strings;
-        for (const nlohmann::json* n : nodes) AppendStrings(*n, strings);
+        for (const JsonT* n : nodes) AppendStrings(*n, strings);
         for (const std::string& s : strings) entries.push_back(StringEntry(NormalizeForSearch(s)));
         break;
       }
@@ -135,6 +136,11 @@ std::vector<std::string> SearchIndexKeys(std::string_view type, std::string_view
   }
   return keys;
 }
+
+template std::vector<std::string> SearchIndexKeys(std::string_view, std::string_view,
+                                                  const nlohmann::json&);
+template std::vector<std::string> SearchIndexKeys(std::string_view, std::string_view,
+                                                  const nlohmann::ordered_json&);
 
 std::string BigEndian64(uint64_t v) {
   std::string out(8, '\0');

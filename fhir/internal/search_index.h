@@ -53,9 +53,11 @@ std::string IndexPrefix(std::string_view type, std::string_view param, std::stri
 // The resource id at the end of an index key.
 std::string_view IndexKeyId(std::string_view key);
 
-// Every index key of one resource version.
+// Every index key of one resource version, parsed (nlohmann::json) or as the projection built it
+// (nlohmann::ordered_json): the same keys for the same resource.
+template <typename JsonT>
 std::vector<std::string> SearchIndexKeys(std::string_view type, std::string_view id,
-                                         const nlohmann::json& resource);
+                                         const JsonT& resource);
 
 // Type history: "h" type "/" position (8 bytes big-endian) "/" id, value := version (8 bytes
 // big-endian) lastUpdated.

@@ -31,19 +31,21 @@ bool IsChoice(std::string_view name) {
   return false;
 }
 
-void Push(const nlohmann::json& v, std::vector<const nlohmann::json*>& out) {
+template <typename JsonT>
+void Push(const JsonT& v, std::vector<const JsonT*>& out) {
   if (v.is_array()) {
-    for (const nlohmann::json& e : v) out.push_back(&e);
+    for (const JsonT& e : v) out.push_back(&e);
   } else if (!v.is_null()) {
     out.push_back(&v);
   }
 }
 
-std::string ReferenceType(const nlohmann::json& node) {
+template <typename JsonT>
+std::string ReferenceType(const JsonT& node) {
   if (!node.is_object()) return "";
   auto it = node.find("reference");
   if (it == node.end() || !it->is_string()) return "";
-  std::string ref = NormalizeReference(it->get_ref<const std::string&>());
+  std::string ref = NormalizeReference(it->template get_ref<const std::string&>());
   return ref.substr(0, ref.find('/'));
 }
 
@@ -157,15 +159,15 @@ absl::StatusOr<SearchPath::Step> SearchPath::CompileStep(const std::string& seg)
   return step;
 }
 
-void SearchPath::Evaluate(const nlohmann::json& resource,
-                          std::vector<const nlohmann::json*>& out) const {
-  std::vector<const nlohmann::json*> nodes;
-  std::vector<const nlohmann::json*> next;
+template <typename JsonT>
+void SearchPath::Evaluate(const JsonT& resource, std::vector<const JsonT*>& out) const {
+  std::vector<const JsonT*> nodes;
+  std::vector<const JsonT*> next;
   for (const Alternative& alt : alternatives_) {
     nodes.assign(1, &resource);
     for (const Step& step : alt) {
       next.clear();
-      for (const nlohmann::json* node : nodes) {
+      for (const JsonT* node : nodes) {
         switch (step.kind) {
           case Step::Kind::kField:
             if (node->is_object()) {
@@ -198,5 +200,10 @@ void SearchPath::Evaluate(const nlohmann::json& resource,
     out.insert(out.end(), nodes.begin(), nodes.end());
   }
 }
+
+template void SearchPath::Evaluate(const nlohmann::json&,
+                                   std::vector<const nlohmann::json*>&) const;
+template void SearchPath::Evaluate(const nlohmann::ordered_json&,
+                                   std::vector<const nlohmann::ordered_json*>&) const;
 
 }  // namespace carehub::fhir::internal

@@ -35,8 +35,11 @@ class SearchPath {
  public:
   static absl::StatusOr<SearchPath> Compile(std::string_view expression);
 
-  // Appends the nodes the expression selects in `resource` (pointers into it).
-  void Evaluate(const nlohmann::json& resource, std::vector<const nlohmann::json*>& out) const;
+  // Appends the nodes the expression selects in `resource` (pointers into it). For JsonT
+  // nlohmann::json (a parsed stored resource) and nlohmann::ordered_json (one the projection has
+  // just built, fhir/internal/fhir_json.h).
+  template <typename JsonT>
+  void Evaluate(const JsonT& resource, std::vector<const JsonT*>& out) const;
 
  private:
   struct Step {

@@ -26,9 +26,10 @@ int Digits(std::string_view s, size_t pos, size_t n) {
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 
-void AppendRangeOf(const nlohmann::json& node, std::vector<DateRange>& out) {
+template <typename JsonT>
+void AppendRangeOf(const JsonT& node, std::vector<DateRange>& out) {
   if (node.is_string()) {
-    if (auto r = ParseDateRange(node.get_ref<const std::string&>())) out.push_back(*r);
+    if (auto r = ParseDateRange(node.template get_ref<const std::string&>())) out.push_back(*r);
   }
 }
 
@@ -139,14 +140,15 @@ std::optional<DateRange> ParseDateRange(std::string_view s) {
   return DateRange{low, low + width};
 }
 
-void AppendTokens(const nlohmann::json& node, std::vector<Token>& out) {
+template <typename JsonT>
+void AppendTokens(const JsonT& node, std::vector<Token>& out) {
   if (node.is_string()) {
-    out.push_back({std::nullopt, node.get<std::string>()});
+    out.push_back({std::nullopt, node.template get<std::string>()});
   } else if (node.is_boolean()) {
-    out.push_back({std::nullopt, node.get<bool>() ? "true" : "false"});
+    out.push_back({std::nullopt, node.template get<bool>() ? "true" : "false"});
   } else if (node.is_object()) {
     if (auto coding = node.find("coding"); coding != node.end() && coding->is_array()) {
-      for (const nlohmann::json& c : *coding) AppendTokens(c, out);  // CodeableConcept
+      for (const JsonT& c : *coding) AppendTokens(c, out);  // CodeableConcept
       return;
     }
     // Coding (system, code); Identifier and ContactPoint (system, value).
@@ -155,25 +157,27 @@ void AppendTokens(const nlohmann::json& node, std::vector<Token>& out) {
     if (code == node.end()) code = node.find("value");
     if (code == node.end() || !code->is_string()) return;
     out.push_back({system != node.end() && system->is_string()
-                       ? std::optional<std::string>(system->get<std::string>())
+                       ? std::optional<std::string>(system->template get<std::string>())
                        : std::optional<std::string>(""),
-                   code->get<std::string>()});
+                   code->template get<std::string>()});
   }
 }
 
-void AppendReferences(const nlohmann::json& node, std::vector<std::string>& out) {
+template <typename JsonT>
+void AppendReferences(const JsonT& node, std::vector<std::string>& out) {
   if (node.is_object()) {
     auto ref = node.find("reference");
     if (ref == node.end() || !ref->is_string()) return;
-    std::string normalized = NormalizeReference(ref->get_ref<const std::string&>());
+    std::string normalized = NormalizeReference(ref->template get_ref<const std::string&>());
     if (!normalized.empty()) out.push_back(std::move(normalized));
   } else if (node.is_string()) {  // canonical
-    std::string normalized = NormalizeReference(node.get_ref<const std::string&>());
+    std::string normalized = NormalizeReference(node.template get_ref<const std::string&>());
     if (!normalized.empty()) out.push_back(std::move(normalized));
   }
 }
 
-void AppendDateRanges(const nlohmann::json& node, std::vector<DateRange>& out) {
+template <typename JsonT>
+void AppendDateRanges(const JsonT& node, std::vector<DateRange>& out) {
   if (node.is_string()) {
     AppendRangeOf(node, out);
     return;
@@ -193,7 +197,7 @@ void AppendDateRanges(const nlohmann::json& node, std::vector<DateRange>& out) {
   // Timing: from its first event or bounds start to its last event or bounds end.
   std::vector<DateRange> parts;
   if (auto events = node.find("event"); events != node.end() && events->is_array()) {
-    for (const nlohmann::json& e : *events) AppendRangeOf(e, parts);
+    for (const JsonT& e : *events) AppendRangeOf(e, parts);
   }
   if (auto repeat = node.find("repeat"); repeat != node.end() && repeat->is_object()) {
     if (auto bounds = repeat->find("boundsPeriod"); bounds != repeat->end()) {
@@ -209,11 +213,12 @@ void AppendDateRanges(const nlohmann::json& node, std::vector<DateRange>& out) {
   out.push_back(r);
 }
 
-void AppendStrings(const nlohmann::json& node, std::vector<std::string>& out) {
+template <typename JsonT>
+void AppendStrings(const JsonT& node, std::vector<std::string>& out) {
   if (node.is_string()) {
-    out.push_back(node.get<std::string>());
+    out.push_back(node.template get<std::string>());
   } else if (node.is_array()) {
-    for (const nlohmann::json& e : node) AppendStrings(e, out);
+    for (const JsonT& e : node) AppendStrings(e, out);
   } else if (node.is_object()) {
     for (auto it = node.begin(); it != node.end(); ++it) {
       if (IsTextMember(it.key())) AppendStrings(it.value(), out);
@@ -251,5 +256,14 @@ std::string NormalizeForSearch(std::string_view text) {
   }
   return out;
 }
+
+template void AppendTokens(const nlohmann::json&, std::vector<Token>&);
+template void AppendReferences(const nlohmann::json&, std::vector<std::string>&);
+template void AppendDateRanges(const nlohmann::json&, std::vector<DateRange>&);
+template void AppendStrings(const nlohmann::json&, std::vector<std::string>&);
+template void AppendTokens(const nlohmann::ordered_json&, std::vector<Token>&);
+template void AppendReferences(const nlohmann::ordered_json&, std::vector<std::string>&);
+template void AppendDateRanges(const nlohmann::ordered_json&, std::vector<DateRange>&);
+template void AppendStrings(const nlohmann::ordered_json&, std::vector<std::string>&);
 
 }  // namespace carehub::fhir::internal

@@ -45,13 +45,17 @@ struct Token {
 // nullopt if malformed.
 std::optional<DateRange> ParseDateRange(std::string_view text);
 
-// Values of the nodes an expression selected.
-void AppendTokens(const nlohmann::json& node, std::vector<Token>& out);
-void AppendReferences(const nlohmann::json& node, std::vector<std::string>& out);  // "Type/id"
-void AppendDateRanges(const nlohmann::json& node, std::vector<DateRange>& out);
+// Values of the nodes an expression selected; JsonT as for SearchPath::Evaluate.
+template <typename JsonT>
+void AppendTokens(const JsonT& node, std::vector<Token>& out);
+template <typename JsonT>
+void AppendReferences(const JsonT& node, std::vector<std::string>& out);  // "Type/id"
+template <typename JsonT>
+void AppendDateRanges(const JsonT& node, std::vector<DateRange>& out);
 // The string leaves (a HumanName's family, given, text, prefix, suffix; an Address's lines and
 // parts; a CodeableConcept's text), as stored.
-void AppendStrings(const nlohmann::json& node, std::vector<std::string>& out);
+template <typename JsonT>
+void AppendStrings(const JsonT& node, std::vector<std::string>& out);
 
 std::string NormalizeForSearch(std::string_view text);
 
