@@ -157,6 +157,7 @@ absl::Status EventStoreImpl::OpenDatabase() {
   db_options.create_missing_column_families = !options_.read_only;
   db_options.IncreaseParallelism(2);
   db_options.keep_log_file_num = 4;
+  if (options_.env != nullptr) db_options.env = options_.env;
   // One writer thread makes every write: RocksDB's concurrent memtable inserts would only add
   // atomics, and they would disable the insert hints below.
   db_options.allow_concurrent_memtable_write = false;

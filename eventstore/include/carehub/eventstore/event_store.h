@@ -40,6 +40,10 @@
 #include "carehub/base/clock.h"
 #include "carehub/eventstore/types.h"
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace carehub::eventstore {
 
 struct Options {
@@ -62,6 +66,9 @@ struct Options {
   // save a lookup and a random memtable insert per event; ids are then still stored with each
   // event, but an append repeating a stored id is written again.
   bool index_event_ids = true;
+  // The storage engine's environment (files, threads). Not owned; nullptr means the default.
+  // For tests that inject I/O faults.
+  rocksdb::Env* env = nullptr;
 };
 
 // A subscription to the global log: catch-up from a position, then live, with no gap and no
