@@ -41,6 +41,7 @@
 #include "carehub/fhir/read_model.h"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <iterator>
 #include <map>
@@ -233,19 +234,31 @@ class RocksReadModel : public ReadModel {
   internal::ResourceCache cache_{kResourceCacheBytes};
 };
 
-// The batch of writes: overlays for reads, and every family's writes coalesced per key in
-// ordered maps, so that Commit hands RocksDB each family's keys in sorted order (the memtable
-// inserts then walk the skiplist from the previous key instead of from its head).
+// A batch's writes, every family's coalesced per key in ordered maps, so that Commit hands
+// RocksDB each family's keys in sorted order (the memtable inserts then walk the skiplist from
+// the previous key instead of from its head). Shared, read-only, with the successor batch while
+// the batch is being committed.
+struct BatchWrites {
+  std::map<std::string, std::shared_ptr<const internal::CachedResource>, std::less<>> resources;
+  std::vector<std::pair<std::string, std::string>> versions;  // unique keys
+  std::map<std::string, std::string, std::less<>> state;
+  std::map<std::string, std::optional<std::string>> search;  // nullopt: delete
+};
+
+// The batch of writes, and the overlay through which its reads see them: this batch's writes,
+// then its predecessor's (being committed meanwhile, see Successor), then the model's cache and
+// the model itself.
 class RocksReadModelBatch : public ReadModelBatch {
  public:
-  explicit RocksReadModelBatch(RocksReadModel* model) : model_(model) {}
+  explicit RocksReadModelBatch(RocksReadModel* model,
+                               std::shared_ptr<const BatchWrites> predecessor = nullptr,
+                               std::optional<uint64_t> checkpoint = std::nullopt)
+      : model_(model), predecessor_(std::move(predecessor)), checkpoint_(checkpoint) {}
 
   absl::StatusOr<std::optional<std::string>> CurrentResource(std::string_view type,
                                                              std::string_view id) const override {
     const std::string key = ResourceKey(type, id);
-    if (auto it = resources_.find(key); it != resources_.end()) {
-      return std::optional<std::string>(it->second->json);
-    }
+    if (const internal::CachedResource* r = Overlaid(key)) return std::optional<std::string>(r->json);
     if (auto cached = model_->cache_.Get(key)) return std::optional<std::string>(cached->json);
     return model_->CurrentResource(type, id);
   }
@@ -253,16 +266,23 @@ class RocksReadModelBatch : public ReadModelBatch {
   std::shared_ptr<const internal::ParsedResource> CurrentParsed(
       std::string_view type, std::string_view id) const override {
     const std::string key = ResourceKey(type, id);
-    if (auto it = resources_.find(key); it != resources_.end()) return it->second->parsed;
+    if (const internal::CachedResource* r = Overlaid(key)) return r->parsed;
     if (auto cached = model_->cache_.Get(key)) return cached->parsed;
     return nullptr;
   }
 
   absl::StatusOr<std::optional<std::string>> State(std::string_view key) const override {
-    if (auto it = state_.find(key); it != state_.end()) {
-      return std::optional<std::string>(it->second);
+    for (const BatchWrites* w : Layers()) {
+      if (w == nullptr) continue;
+      if (auto it = w->state.find(key); it != w->state.end()) {
+        return std::optional<std::string>(it->second);
+      }
     }
     return model_->State(key);
+  }
+
+  std::unique_ptr<ReadModelBatch> Successor() const override {
+    return std::make_unique<RocksReadModelBatch>(model_, writes_, checkpoint_);
   }
 
   absl::Status Add(const ProjectionOutput& output, uint64_t next_position) override {
@@ -278,7 +298,7 @@ class RocksReadModelBatch : public ReadModelBatch {
     }
     status_ = AddResources(output, next_position);
     RETURN_IF_ERROR(status_);
-    for (const auto& [key, value] : output.state) state_[key] = value;
+    for (const auto& [key, value] : output.state) writes_->state[key] = value;
     checkpoint_ = next_position;
     ++events_;
     return absl::OkStatus();
@@ -320,23 +340,40 @@ class RocksReadModelBatch : public ReadModelBatch {
       std::vector<std::string> gone;
       std::set_difference(old_keys.begin(), old_keys.end(), next->index_keys.begin(),
                           next->index_keys.end(), std::back_inserter(gone));
-      for (std::string& k : gone) search_[std::move(k)] = std::nullopt;
+      for (std::string& k : gone) writes_->search[std::move(k)] = std::nullopt;
       for (const std::string& k : next->index_keys) {
-        if (!std::binary_search(old_keys.begin(), old_keys.end(), k)) search_[k] = std::string();
+        if (!std::binary_search(old_keys.begin(), old_keys.end(), k)) {
+          writes_->search[k] = std::string();
+        }
       }
-      search_[internal::TypeHistoryKey(v.type, next_position, v.id)] =
+      writes_->search[internal::TypeHistoryKey(v.type, next_position, v.id)] =
           internal::TypeHistoryValue(v.version, last_updated);
-      versions_.emplace_back(absl::StrCat(key, "/", BigEndian(v.version)), v.json);
-      resources_[std::move(key)] = std::move(next);
+      writes_->versions.emplace_back(absl::StrCat(key, "/", BigEndian(v.version)), v.json);
+      writes_->resources[std::move(key)] = std::move(next);
     }
     return absl::OkStatus();
   }
 
-  // The current version of `key` with its index keys: from this batch, the model's cache, or
-  // read and parsed; nullptr for a new resource.
+  // This batch's writes, then its predecessor's (either may be null): what reads see first.
+  std::array<const BatchWrites*, 2> Layers() const { return {writes_.get(), predecessor_.get()}; }
+
+  // The version of `key` this batch or its predecessor wrote; nullptr if neither did.
+  const internal::CachedResource* Overlaid(std::string_view key) const {
+    for (const BatchWrites* w : Layers()) {
+      if (w == nullptr) continue;
+      if (auto it = w->resources.find(key); it != w->resources.end()) return it->second.get();
+    }
+    return nullptr;
+  }
+
+  // The current version of `key` with its index keys: from this batch, its predecessor, the
+  // model's cache, or read and parsed; nullptr for a new resource.
   absl::StatusOr<std::shared_ptr<const internal::CachedResource>> Current(
       const std::string& key, const ResourceVersion& v) const {
-    if (auto it = resources_.find(key); it != resources_.end()) return it->second;
+    for (const BatchWrites* w : Layers()) {
+      if (w == nullptr) continue;
+      if (auto it = w->resources.find(key); it != w->resources.end()) return it->second;
+    }
     // Version 1 is a new resource (the projection numbers versions from the stored one): there
     // is nothing to look up, and a lookup that misses costs as much as one that hits.
     if (v.version == 1) return nullptr;
@@ -354,40 +391,33 @@ class RocksReadModelBatch : public ReadModelBatch {
     return current;
   }
 
-  void Clear() {
-    resources_.clear();
-    versions_.clear();
-    state_.clear();
-    search_.clear();
-    checkpoint_.reset();
-    events_ = 0;
-  }
-
   RocksReadModel* const model_;
+  // Written meanwhile by another thread; read-only here. Committed before this batch is.
+  std::shared_ptr<const BatchWrites> predecessor_;
   absl::Status status_;
   std::optional<uint64_t> checkpoint_;  // the last event's next position; read on first Add
   size_t events_ = 0;
-  std::map<std::string, std::shared_ptr<const internal::CachedResource>, std::less<>> resources_;
-  std::vector<std::pair<std::string, std::string>> versions_;  // unique keys
-  std::map<std::string, std::string, std::less<>> state_;
-  std::map<std::string, std::optional<std::string>> search_;  // nullopt: delete
+  // Replaced, not cleared, by Commit: a successor may still be reading it.
+  std::shared_ptr<BatchWrites> writes_ = std::make_shared<BatchWrites>();
 };
 
 absl::Status RocksReadModelBatch::Commit() {
   RETURN_IF_ERROR(status_);
   if (events_ == 0) return absl::OkStatus();
   rocksdb::WriteBatch batch;
-  for (const auto& [key, resource] : resources_) {
+  BatchWrites& w = *writes_;
+  for (const auto& [key, resource] : w.resources) {
     RETURN_IF_ERROR(FromRocks(batch.Put(model_->cf(kResources), key, resource->json), "batch"));
   }
-  std::sort(versions_.begin(), versions_.end());
-  for (const auto& [key, json] : versions_) {
+  // Only this thread touches `versions` (a successor reads resources and state).
+  std::sort(w.versions.begin(), w.versions.end());
+  for (const auto& [key, json] : w.versions) {
     RETURN_IF_ERROR(FromRocks(batch.Put(model_->cf(kVersions), key, json), "batch"));
   }
-  for (const auto& [key, value] : state_) {
+  for (const auto& [key, value] : w.state) {
     RETURN_IF_ERROR(FromRocks(batch.Put(model_->cf(kState), key, value), "batch"));
   }
-  for (const auto& [key, value] : search_) {
+  for (const auto& [key, value] : w.search) {
     RETURN_IF_ERROR(FromRocks(value.has_value() ? batch.Put(model_->cf(kSearch), key, *value)
                                                 : batch.Delete(model_->cf(kSearch), key),
                               "batch"));
@@ -397,8 +427,10 @@ absl::Status RocksReadModelBatch::Commit() {
   rocksdb::WriteOptions options;
   options.sync = model_->sync_;
   RETURN_IF_ERROR(FromRocks(model_->db_->Write(options, &batch), "read model write"));
-  for (auto& [key, resource] : resources_) model_->cache_.Put(key, std::move(resource));
-  Clear();
+  for (const auto& [key, resource] : w.resources) model_->cache_.Put(key, resource);
+  writes_ = std::make_shared<BatchWrites>();
+  checkpoint_.reset();
+  events_ = 0;
   return absl::OkStatus();
 }
 

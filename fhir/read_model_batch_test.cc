@@ -1,9 +1,11 @@
 // ReadModelBatch: projecting the log in batches (each event read against the model plus the
-// batch's earlier events, one WriteBatch per batch) leaves the database byte for byte as
+// batch's earlier events, one WriteBatch per batch), also with each batch committed on another
+// thread while the next is projected through its successor, leaves the database byte for byte as
 // projecting and applying event by event does: every key and value of every column family.
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -52,15 +54,36 @@ std::map<std::string, std::vector<std::pair<std::string, std::string>>> Dump(
   return out;
 }
 
-// Projects the whole log into `model` in batches of `batch_size` events.
-absl::Status ProjectInBatches(eventstore::EventStore& store, ReadModel& model, size_t batch_size) {
+// Projects the whole log into `model` in batches of `batch_size` events. Pipelined: each full
+// batch is committed on another thread while the next is projected into its successor, as the
+// projector does.
+absl::Status ProjectInBatches(eventstore::EventStore& store, ReadModel& model, size_t batch_size,
+                              bool pipelined = false) {
   ASSIGN_OR_RETURN(eventstore::ReadAllResult read, store.ReadAll({.limit = 100000}));
   ASSIGN_OR_RETURN(std::unique_ptr<ReadModelBatch> batch, model.NewBatch());
+  std::unique_ptr<ReadModelBatch> committing;
+  std::thread commit;
+  absl::Status committed;
+  auto wait = [&] {
+    if (commit.joinable()) commit.join();
+    committing.reset();
+    return committed;
+  };
   for (const eventstore::RecordedEvent& e : read.events) {
     ASSIGN_OR_RETURN(ProjectionOutput out, Project(*batch, e));
     RETURN_IF_ERROR(batch->Add(out, e.position + 1));
-    if (batch->size() == batch_size) RETURN_IF_ERROR(batch->Commit());
+    if (batch->size() < batch_size) continue;
+    if (!pipelined) {
+      RETURN_IF_ERROR(batch->Commit());
+      continue;
+    }
+    RETURN_IF_ERROR(wait());
+    std::unique_ptr<ReadModelBatch> successor = batch->Successor();
+    committing = std::move(batch);
+    batch = std::move(successor);
+    commit = std::thread([&] { committed = committing->Commit(); });
   }
+  RETURN_IF_ERROR(wait());
   return batch->Commit();
 }
 
@@ -105,13 +128,17 @@ TEST_F(ReadModelBatchTest, BatchesGiveTheSameDatabaseAsEventByEvent) {
   const auto expected = Dump(dir_.File("one-by-one"));
   ASSERT_EQ(expected.count("search"), 1u);
   ASSERT_FALSE(expected.at("search").empty());
-  for (size_t batch_size : {size_t{1}, size_t{7}, size_t{64}, size_t{100000}}) {
-    SCOPED_TRACE(absl::StrCat("batch size ", batch_size));
-    const std::string path = dir_.File(absl::StrCat("batches-", batch_size));
+  for (const auto& [batch_size, pipelined] : std::vector<std::pair<size_t, bool>>{
+           {1, false}, {7, false}, {64, false}, {100000, false}, {1, true}, {3, true}, {16, true}}) {
+    SCOPED_TRACE(absl::StrCat("batch size ", batch_size, pipelined ? ", pipelined" : ""));
+    const std::string path =
+        dir_.File(absl::StrCat("batches-", batch_size, pipelined ? "-pipelined" : ""));
     {
       auto model = ReadModel::Open({.path = path});
       ASSERT_TRUE(model.ok()) << model.status();
-      ASSERT_TRUE(ProjectInBatches(log_->store(), **model, batch_size).ok());
+      const absl::Status projected =
+          ProjectInBatches(log_->store(), **model, batch_size, pipelined);
+      ASSERT_TRUE(projected.ok()) << projected;
       EXPECT_EQ(*(*model)->Checkpoint(), events_);
     }
     const auto actual = Dump(path);

@@ -1,4 +1,5 @@
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -46,6 +47,12 @@ void FhirProjector::Run() {
     absl::MutexLock lock(&mu_);
     from = checkpoint_;
   }
+  {
+    absl::MutexLock lock(&write_mu_);
+    write_status_ = absl::OkStatus();
+    write_stop_ = false;
+  }
+  std::thread writer([this] { WriteLoop(); });
   std::unique_ptr<eventstore::Subscription> subscription =
       store_->Subscribe({.from_position = from, .max_batch = options_.max_batch});
   {
@@ -55,17 +62,38 @@ void FhirProjector::Run() {
     if (stopping_) subscription->Cancel();
   }
   absl::Status status;
+  absl::StatusOr<std::unique_ptr<fhir::ReadModelBatch>> writes = model_->NewBatch();
+  if (!writes.ok()) status = writes.status();
   uint64_t applied = 0;
-  for (;;) {
+  uint64_t next = from;  // past the last event handed over
+  while (status.ok()) {
     absl::StatusOr<eventstore::SubscriptionBatch> batch = subscription->Next(options_.idle_wait);
     if (!batch.ok()) {
       if (!absl::IsCancelled(batch.status())) status = batch.status();
       break;
     }
-    status = Project(*batch, &applied);
+    Projected projected;
+    projected.next = next;
+    status = Project(*batch, applied, **writes, projected);
+    if (!status.ok() || (*writes)->size() == 0) continue;
+    applied += projected.checkpoints.size();
+    // The batch before is written, so this one's successor need not look past this one.
+    status = WaitWritten();
     if (!status.ok()) break;
+    std::unique_ptr<fhir::ReadModelBatch> successor = (*writes)->Successor();
+    projected.writes = std::move(*writes);
+    next = projected.next;
+    HandOver(std::move(projected));
+    *writes = std::move(successor);
     if (options_.stop_after_events > 0 && applied >= options_.stop_after_events) break;
   }
+  // What was handed over is written before the projector stops.
+  if (absl::Status written = WaitWritten(); status.ok()) status = written;
+  {
+    absl::MutexLock lock(&write_mu_);
+    write_stop_ = true;
+  }
+  writer.join();
   absl::MutexLock lock(&mu_);
   subscription_ = nullptr;
   running_ = false;
@@ -81,53 +109,79 @@ void FhirProjector::Run() {
   // `subscription` is destroyed here, before Stop() can return and the store be closed.
 }
 
-absl::Status FhirProjector::Project(const eventstore::SubscriptionBatch& batch, uint64_t* applied) {
-  // The whole batch goes into one write: each event is projected against the model plus the
-  // batch's earlier events, and the model moves from before the first to after the last at once
+absl::Status FhirProjector::Project(const eventstore::SubscriptionBatch& batch, uint64_t applied,
+                                    fhir::ReadModelBatch& writes, Projected& projected) {
+  // Each event is projected against the model plus the earlier events of this batch and the
+  // batch being written, and the model moves from before the first to after the last at once
   // (a crash leaves it at either). During a rebuild a batch holds hundreds of events, when live
   // usually one.
-  ASSIGN_OR_RETURN(std::unique_ptr<fhir::ReadModelBatch> writes, model_->NewBatch());
-  uint64_t next = 0;
-  {
-    absl::MutexLock lock(&mu_);
-    next = checkpoint_;
-  }
-  size_t projected = 0;
   for (const eventstore::RecordedEvent& event : batch.events) {
-    ASSIGN_OR_RETURN(fhir::ProjectionOutput output, fhir::Project(*writes, event));
+    ASSIGN_OR_RETURN(fhir::ProjectionOutput output, fhir::Project(writes, event));
     if (!output.skipped_reason.empty()) {
       LOG_DEBUG("fhir.projector.skipped")
           .Kv("position", event.position)
           .Kv("type", event.type)
           .Kv("reason", output.skipped_reason);
     }
-    RETURN_IF_ERROR(writes->Add(output, event.position + 1));
-    next = event.position + 1;
-    ++projected;
-    if (options_.stop_after_events > 0 && *applied + projected >= options_.stop_after_events) {
-      break;
+    RETURN_IF_ERROR(writes.Add(output, event.position + 1));
+    projected.next = event.position + 1;
+    projected.checkpoints.push_back(projected.next);
+    if (options_.stop_after_events > 0 &&
+        applied + projected.checkpoints.size() >= options_.stop_after_events) {
+      return absl::OkStatus();
     }
   }
-  // No filter is set, so the batch's checkpoint is normally just past its last event; should the
+  // The whole batch is in. No filter is set, so the batch's checkpoint is normally just past its last event; should the
   // store have examined further (an empty tail), record that too.
-  const bool whole_batch = projected == batch.events.size();
-  if (whole_batch && batch.checkpoint > next) {
-    RETURN_IF_ERROR(writes->Add({}, batch.checkpoint));
-    next = batch.checkpoint;
+  if (batch.checkpoint > projected.next) {
+    RETURN_IF_ERROR(writes.Add({}, batch.checkpoint));
+    projected.next = batch.checkpoint;
   }
-  if (writes->size() == 0) return absl::OkStatus();
-  RETURN_IF_ERROR(writes->Commit());
-  // One WAL sync per batch rather than per event.
-  RETURN_IF_ERROR(model_->Sync());
-  {
-    absl::MutexLock lock(&mu_);
-    checkpoint_ = next;
-  }
-  if (options_.on_applied) {
-    for (size_t i = 0; i < projected; ++i) options_.on_applied(batch.events[i].position + 1);
-  }
-  *applied += projected;
   return absl::OkStatus();
+}
+
+void FhirProjector::HandOver(Projected projected) {
+  absl::MutexLock lock(&write_mu_);
+  to_write_ = std::move(projected);
+  writing_ = true;
+}
+
+absl::Status FhirProjector::WaitWritten() {
+  absl::MutexLock lock(&write_mu_);
+  write_mu_.Await(absl::Condition(
+      +[](bool* writing) { return !*writing; }, &writing_));
+  return write_status_;
+}
+
+void FhirProjector::WriteLoop() {
+  for (;;) {
+    Projected projected;
+    {
+      absl::MutexLock lock(&write_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+        return to_write_.has_value() || write_stop_;
+      };
+      write_mu_.Await(absl::Condition(&ready));
+      if (!to_write_.has_value()) return;
+      projected = *std::move(to_write_);
+      to_write_.reset();
+    }
+    absl::Status status = projected.writes->Commit();
+    // One WAL sync per batch rather than per event.
+    if (status.ok()) status = model_->Sync();
+    if (status.ok()) {
+      {
+        absl::MutexLock lock(&mu_);
+        checkpoint_ = projected.next;
+      }
+      if (options_.on_applied) {
+        for (uint64_t checkpoint : projected.checkpoints) options_.on_applied(checkpoint);
+      }
+    }
+    absl::MutexLock lock(&write_mu_);
+    write_status_ = status;
+    writing_ = false;
+  }
 }
 
 absl::Status FhirProjector::WaitForCheckpoint(uint64_t next_position, absl::Duration timeout) {

@@ -85,8 +85,16 @@ class ReadModelView {
 // returns that error. Commit returns RocksDB's error, if any; on success the batch is empty and
 // may be reused.
 //
-// Not thread-safe. At most one batch per model is written at a time (the model's single writer),
-// and a batch must not outlive its model.
+// Pipelining: Successor() gives a new batch that sees this one's writes, so that the next events
+// can be projected on one thread while this batch is committed on another:
+//
+//   std::unique_ptr<ReadModelBatch> next = batch->Successor();
+//   std::thread commit([&] { status = batch->Commit(); });   // meanwhile: project into `next`
+//
+// Not thread-safe, except that one batch may be committed while its successor is used. At most
+// one batch per model is written at a time (the model's single writer), batches are committed in
+// the order they succeed each other, a batch's successor is taken only once its predecessor is
+// committed, and a batch must not outlive its model.
 class ReadModelBatch : public ProjectionLookup {
  public:
   ~ReadModelBatch() override = default;
@@ -94,6 +102,9 @@ class ReadModelBatch : public ProjectionLookup {
   virtual absl::Status Add(const ProjectionOutput& output, uint64_t next_position) = 0;
   // Writes everything added (synced if Options::sync) and empties the batch.
   virtual absl::Status Commit() = 0;
+  // A new, empty batch that reads through this one's writes (as they are now) before the model:
+  // it projects as if this batch were committed. Take it before committing this batch.
+  virtual std::unique_ptr<ReadModelBatch> Successor() const = 0;
   // Events added since the last Commit.
   virtual size_t size() const = 0;
 };

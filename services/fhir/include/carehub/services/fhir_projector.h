@@ -1,7 +1,9 @@
 // FhirProjector: keeps a fhir::ReadModel up to date with an event log. Subscribes to the log from
-// the read model's checkpoint, projects each event (fhir::Project) and applies it with the next
-// checkpoint in one WriteBatch, on a thread of its own, and syncs the read model's WAL once per
-// batch of events.
+// the read model's checkpoint, projects each batch of events (fhir::Project) into one
+// fhir::ReadModelBatch and writes it with the checkpoint past its last event in one WriteBatch,
+// syncing the read model's WAL once per batch. Two threads: one projects, the other writes, so
+// that the next batch is projected while the last is written (through ReadModelBatch::Successor,
+// which sees the batch being written as if it were).
 //
 //   ASSIGN_OR_RETURN(auto model, fhir::ReadModel::Open({.path = data_dir + "/fhir"}));
 //   FhirProjector projector(store.get(), model.get());
@@ -26,7 +28,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -44,7 +49,7 @@ class FhirProjector {
     size_t max_batch = 512;
     // How long one wait for new events lasts; Stop() does not wait for it (it cancels).
     absl::Duration idle_wait = absl::Seconds(1);
-    // Called on the projector thread after each event is applied (visible to readers), with the new
+    // Called on the writing thread after each event is applied (visible to readers), with the new
     // checkpoint. For tests and metrics; must not block for long.
     std::function<void(uint64_t checkpoint)> on_applied;
     // For tests: stop by itself after this many events (0 = never), as if killed mid-stream.
@@ -78,8 +83,24 @@ class FhirProjector {
   bool running() const;
 
  private:
+  // A projected batch on its way to the read model.
+  struct Projected {
+    std::unique_ptr<fhir::ReadModelBatch> writes;
+    uint64_t next = 0;                 // the checkpoint once it is written
+    std::vector<uint64_t> checkpoints;  // past each of its events, for on_applied
+  };
+
   void Run();
-  absl::Status Project(const eventstore::SubscriptionBatch& batch, uint64_t* applied);
+  // Projects the events of `batch` (up to stop_after_events) into `writes`; `projected.next`
+  // comes in as the position past the events handed over before.
+  absl::Status Project(const eventstore::SubscriptionBatch& batch, uint64_t applied,
+                       fhir::ReadModelBatch& writes, Projected& projected);
+  // The writing thread: writes each batch handed over, then publishes its checkpoint.
+  void WriteLoop();
+  // Hands `projected` to the writing thread (after the batch before it is written).
+  void HandOver(Projected projected);
+  // Waits until the batch handed over last is written; its error if it failed.
+  absl::Status WaitWritten();
 
   eventstore::EventStore* const store_;
   fhir::ReadModel* const model_;
@@ -93,6 +114,12 @@ class FhirProjector {
   eventstore::Subscription* subscription_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::thread thread_;  // touched only by Start and Stop, which serialise on start_stop_mu_
   absl::Mutex start_stop_mu_;
+
+  absl::Mutex write_mu_;
+  std::optional<Projected> to_write_ ABSL_GUARDED_BY(write_mu_);
+  bool writing_ ABSL_GUARDED_BY(write_mu_) = false;  // from hand-over until written
+  absl::Status write_status_ ABSL_GUARDED_BY(write_mu_);
+  bool write_stop_ ABSL_GUARDED_BY(write_mu_) = false;
 };
 
 }  // namespace carehub::services
