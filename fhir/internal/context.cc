@@ -99,6 +99,21 @@ std::string BodyDump(const Json& resource) {
   return out;
 }
 
+// Whether `resource`'s members are in the order Finish gives a new version (resourceType, id,
+// meta if any, then the rest), so that BodyDump gives the same for both.
+bool InVersionOrder(const Json& resource, std::string_view type, std::string_view id) {
+  if (!resource.is_object() || resource.size() < 2) return false;
+  auto it = resource.begin();
+  if (it.key() != "resourceType" || !it->is_string() || it->get_ref<const std::string&>() != type) {
+    return false;
+  }
+  ++it;
+  if (it.key() != "id" || !it->is_string() || it->get_ref<const std::string&>() != id) return false;
+  ++it;
+  if (it != resource.end() && it.key() == "meta") return it->is_object();
+  return !resource.contains("meta");
+}
+
 }  // namespace
 
 std::string ProjectionContext::OccurredAt() const {
@@ -166,13 +181,13 @@ std::string ProjectionContext::MetaSource() const {
 namespace {
 
 // Every Reference with a literal reference and an identifier, anywhere in `json`.
-void CollectIdentifiedReferences(const Json& json, std::vector<Json>& refs) {
+void CollectIdentifiedReferences(const Json& json, std::vector<const Json*>& refs) {
   if (json.is_object()) {
     auto reference = json.find("reference");
     auto identifier = json.find("identifier");
     if (reference != json.end() && reference->is_string() && identifier != json.end() &&
         identifier->is_object()) {
-      refs.push_back(json);
+      refs.push_back(&json);
       return;
     }
   }
@@ -192,24 +207,41 @@ Json ProjectionContext::SourceOrganizationRef() const {
 }
 
 absl::Status ProjectionContext::CreateReferencedResources() {
-  std::vector<Json> refs;
+  std::vector<const Json*> refs;
   for (const auto& [key, entry] : touched_) {
     if (!entry.json.is_null()) CollectIdentifiedReferences(entry.json, refs);
   }
-  refs.push_back(AuthorRef());
-  refs.push_back(SourceOrganizationRef());
-  for (const Json& ref : refs) {
-    if (!ref.is_object() || !ref.contains("reference")) continue;
+  const Json author = AuthorRef();
+  const Json organization = SourceOrganizationRef();
+  refs.push_back(&author);
+  refs.push_back(&organization);
+  // First the references to Organizations and Practitioners that may not exist yet, copied:
+  // creating one changes the touched resources the pointers point into.
+  std::vector<Json> missing;
+  for (const Json* ref : refs) {
+    if (!ref->is_object()) continue;
+    auto reference = ref->find("reference");
+    if (reference == ref->end() || !reference->is_string()) continue;
+    const std::string& target = reference->get_ref<const std::string&>();
+    const size_t slash = target.find('/');
+    if (slash == std::string::npos) continue;
+    const std::string_view type = std::string_view(target).substr(0, slash);
+    if (type != "Organization" && type != "Practitioner") continue;
+    auto touched = touched_.find(std::make_pair(std::string(type), target.substr(slash + 1)));
+    if (touched != touched_.end()) {
+      if (touched->second.json.is_object() && touched->second.json.contains("identifier")) continue;
+    } else {
+      // The common case, every event: it exists already. Known without copying it.
+      std::shared_ptr<const ParsedResource> parsed =
+          lookup_.CurrentParsed(type, std::string_view(target).substr(slash + 1));
+      if (parsed != nullptr && parsed->json.contains("identifier")) continue;
+    }
+    missing.push_back(*ref);
+  }
+  for (const Json& ref : missing) {
     const std::string reference = ref["reference"].get<std::string>();
     const size_t slash = reference.find('/');
     const std::string type = reference.substr(0, slash);
-    if (type != "Organization" && type != "Practitioner") continue;
-    if (!touched_.contains(std::make_pair(type, reference.substr(slash + 1)))) {
-      // The common case, every event: it exists already. Known without copying it.
-      std::shared_ptr<const ParsedResource> parsed =
-          lookup_.CurrentParsed(type, reference.substr(slash + 1));
-      if (parsed != nullptr && parsed->json.contains("identifier")) continue;
-    }
     ASSIGN_OR_RETURN(Json * resource, FindOrCreate(type, reference.substr(slash + 1)));
     if (resource->contains("identifier")) continue;  // exists: the first display name stays
     (*resource)["identifier"] = Json::array({ref["identifier"]});
@@ -233,7 +265,12 @@ absl::StatusOr<ProjectionOutput> ProjectionContext::Finish() {
   const std::string last_updated = Instant(recorded_.recorded_at);
   for (auto& [key, entry] : touched_) {
     if (entry.json.is_null()) continue;
-    if (!entry.original_body.empty() && BodyDump(entry.json) == entry.original_body) continue;
+    // Usually the working copy is in the new version's order, and its body dump is the new
+    // version's too: computed once, to compare and to hand over.
+    const bool in_order = InVersionOrder(entry.json, key.first, key.second);
+    std::string body;
+    if (in_order || !entry.original_body.empty()) body = BodyDump(entry.json);
+    if (!entry.original_body.empty() && body == entry.original_body) continue;
     const uint64_t version = entry.previous_version + 1;
     // resourceType, id, meta first; then the body in its own order. The working copy is not
     // needed after Finish, so its members move into the new version.
@@ -265,7 +302,7 @@ absl::StatusOr<ProjectionOutput> ProjectionContext::Finish() {
     // Handed to the writer, so that the next event that changes the resource need not parse it.
     auto parsed = std::make_shared<ParsedResource>();
     parsed->version = version;
-    parsed->body_dump = BodyDump(resource);
+    parsed->body_dump = in_order ? std::move(body) : BodyDump(resource);
     std::string json = resource.dump();
     parsed->json = std::move(resource);
     out.resources.push_back({key.first, key.second, version, std::move(json), std::move(parsed)});
