@@ -15,6 +15,7 @@
 #include "carehub/fhir/read_model.h"
 #include "carehub/services/testing/temp_dir.h"
 #include "fhir/internal/fhir_json.h"
+#include "fhir/internal/resource_cache.h"
 #include "fhir/testing/care_events.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -47,7 +48,17 @@ class ProjectionTest : public ::testing::Test {
     if (!recorded.ok()) return {};
     auto out = testing::ProjectInto(*model_, *recorded);
     EXPECT_TRUE(out.ok()) << out.status();
+    if (out.ok()) ExpectTextIsTheDocument(*out);
     return out.ok() ? *out : ProjectionOutput{};
+  }
+
+  // The stored text of each version is its document serialised (the projection derives it from
+  // the body it compared, without serialising again).
+  static void ExpectTextIsTheDocument(const ProjectionOutput& out) {
+    for (const ResourceVersion& v : out.resources) {
+      ASSERT_NE(v.parsed, nullptr) << v.type;
+      EXPECT_EQ(v.json, v.parsed->json.dump()) << v.type;
+    }
   }
 
   Json Read(std::string_view type, std::string_view id) {
@@ -426,6 +437,7 @@ TEST_F(ProjectionTest, RebuildIsByteIdentical) {
   for (const eventstore::RecordedEvent& e : read->events) {
     auto out = Project(memory, e);
     ASSERT_TRUE(out.ok()) << out.status();
+    ExpectTextIsTheDocument(*out);
     memory.Apply(*out);
   }
   size_t count = 0;

@@ -114,6 +114,34 @@ bool InVersionOrder(const Json& resource, std::string_view type, std::string_vie
   return !resource.contains("meta");
 }
 
+// resource.dump() of a new version whose body dump (BodyDump, of a document in version order) is
+// `body`: the body with the per-version meta members spliced in after resourceType and id,
+// rather than serialising the whole document a second time. Empty if `body` is not of that shape.
+std::string VersionDump(std::string_view body, const Json& resource) {
+  const std::string prefix = absl::StrCat("{\"resourceType\":", resource.at("resourceType").dump(),
+                                          ",\"id\":", resource.at("id").dump());
+  if (!body.starts_with(prefix)) return "";
+  const Json& meta = resource.at("meta");
+  constexpr std::string_view kMeta = ",\"meta\":{";
+  std::string_view rest = body.substr(prefix.size());
+  std::string out;
+  out.reserve(body.size() + 160);
+  out.append(prefix);
+  out.append(kMeta);
+  absl::StrAppend(&out, "\"versionId\":", meta.at("versionId").dump(),
+                  ",\"lastUpdated\":", meta.at("lastUpdated").dump(),
+                  ",\"source\":", meta.at("source").dump());
+  if (rest.starts_with(kMeta)) {
+    // The body's meta holds what is not per version (never empty: BodyDump leaves it out then).
+    out += ',';
+    out.append(rest.substr(kMeta.size()));
+  } else {
+    out += '}';
+    out.append(rest);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string ProjectionContext::OccurredAt() const {
@@ -283,8 +311,8 @@ absl::StatusOr<ProjectionOutput> ProjectionContext::Finish() {
     auto old_meta = entry.json.find("meta");
     if (old_meta != entry.json.end() && !old_meta->is_object()) {
       // Not a meta we wrote: keep Body()'s handling of it exactly.
-      Json body = Body(entry.json);
-      for (auto it = body["meta"].begin(); it != body["meta"].end(); ++it)
+      Json stripped = Body(entry.json);
+      for (auto it = stripped["meta"].begin(); it != stripped["meta"].end(); ++it)
         meta[it.key()] = it.value();
     } else if (old_meta != entry.json.end()) {
       for (auto it = old_meta->begin(); it != old_meta->end(); ++it) {
@@ -303,7 +331,9 @@ absl::StatusOr<ProjectionOutput> ProjectionContext::Finish() {
     auto parsed = std::make_shared<ParsedResource>();
     parsed->version = version;
     parsed->body_dump = in_order ? std::move(body) : BodyDump(resource);
-    std::string json = resource.dump();
+    std::string json;
+    if (in_order) json = VersionDump(parsed->body_dump, resource);
+    if (json.empty()) json = resource.dump();
     parsed->json = std::move(resource);
     out.resources.push_back({key.first, key.second, version, std::move(json), std::move(parsed)});
   }
