@@ -13,7 +13,8 @@
 //
 // Eviction: two generations; when the newer one holds more than half the byte budget it becomes
 // the older one and the older one is dropped, so recently used entries (moved to the newer
-// generation on a hit) survive. Approximately least-recently-used, at one hash lookup a hit.
+// generation on a hit) survive. Approximately least-recently-used, at one hash lookup a hit. A
+// dropped generation is freed a few entries per put, outside the lock, not all at once.
 //
 // Thread-safety: thread-safe.
 #ifndef CAREHUB_FHIR_INTERNAL_RESOURCE_CACHE_H_
@@ -61,14 +62,20 @@ class ResourceCache {
 
  private:
   using Generation = absl::flat_hash_map<std::string, std::shared_ptr<const CachedResource>>;
+  // Entries of the dropped generation freed with each put.
+  static constexpr int kEvictionsPerPut = 4;
   static size_t Bytes(const std::string& key, const CachedResource& r);
-  void PutLocked(std::string key, std::shared_ptr<const CachedResource> resource)
+  // Moves the dropped generation's entries it evicts to `evicted`, for the caller to free once
+  // it has released the lock.
+  void PutLocked(std::string key, std::shared_ptr<const CachedResource> resource,
+                 std::vector<std::shared_ptr<const CachedResource>>& evicted)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t max_bytes_;
   absl::Mutex mu_;
   Generation newer_ ABSL_GUARDED_BY(mu_);
   Generation older_ ABSL_GUARDED_BY(mu_);
+  Generation dropped_ ABSL_GUARDED_BY(mu_);  // no longer found; being freed
   size_t newer_bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
