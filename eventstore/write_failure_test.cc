@@ -56,7 +56,8 @@ class FailingSyncFileSystem : public rocksdb::FileSystemWrapper {
    public:
     Wal(std::unique_ptr<rocksdb::FSWritableFile> file, FailingSyncFileSystem* fs)
         : FSWritableFileOwnerWrapper(std::move(file)), fs_(fs) {}
-    rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions& options,
+                           rocksdb::IODebugContext* dbg) override {
       if (fs_->Fail()) return rocksdb::IOStatus::IOError("injected: fdatasync failed");
       return target()->Sync(options, dbg);
     }

@@ -258,7 +258,7 @@ class RocksReadModelBatch : public ReadModelBatch {
   absl::StatusOr<std::optional<std::string>> CurrentResource(std::string_view type,
                                                              std::string_view id) const override {
     const std::string key = ResourceKey(type, id);
-    if (const internal::CachedResource* r = Overlaid(key)) return std::optional<std::string>(r->json);
+    if (auto overlaid = Overlaid(key)) return std::optional<std::string>(overlaid->json);
     if (auto cached = model_->cache_.Get(key)) return std::optional<std::string>(cached->json);
     return model_->CurrentResource(type, id);
   }
@@ -266,7 +266,7 @@ class RocksReadModelBatch : public ReadModelBatch {
   std::shared_ptr<const internal::ParsedResource> CurrentParsed(
       std::string_view type, std::string_view id) const override {
     const std::string key = ResourceKey(type, id);
-    if (const internal::CachedResource* r = Overlaid(key)) return r->parsed;
+    if (auto overlaid = Overlaid(key)) return overlaid->parsed;
     if (auto cached = model_->cache_.Get(key)) return cached->parsed;
     return nullptr;
   }
@@ -358,10 +358,10 @@ class RocksReadModelBatch : public ReadModelBatch {
   std::array<const BatchWrites*, 2> Layers() const { return {writes_.get(), predecessor_.get()}; }
 
   // The version of `key` this batch or its predecessor wrote; nullptr if neither did.
-  const internal::CachedResource* Overlaid(std::string_view key) const {
+  std::shared_ptr<const internal::CachedResource> Overlaid(std::string_view key) const {
     for (const BatchWrites* w : Layers()) {
       if (w == nullptr) continue;
-      if (auto it = w->resources.find(key); it != w->resources.end()) return it->second.get();
+      if (auto it = w->resources.find(key); it != w->resources.end()) return it->second;
     }
     return nullptr;
   }
@@ -370,10 +370,7 @@ class RocksReadModelBatch : public ReadModelBatch {
   // model's cache, or read and parsed; nullptr for a new resource.
   absl::StatusOr<std::shared_ptr<const internal::CachedResource>> Current(
       const std::string& key, const ResourceVersion& v) const {
-    for (const BatchWrites* w : Layers()) {
-      if (w == nullptr) continue;
-      if (auto it = w->resources.find(key); it != w->resources.end()) return it->second;
-    }
+    if (auto overlaid = Overlaid(key)) return overlaid;
     // Version 1 is a new resource (the projection numbers versions from the stored one): there
     // is nothing to look up, and a lookup that misses costs as much as one that hits.
     if (v.version == 1) return nullptr;
@@ -429,6 +426,8 @@ absl::Status RocksReadModelBatch::Commit() {
   RETURN_IF_ERROR(FromRocks(model_->db_->Write(options, &batch), "read model write"));
   for (const auto& [key, resource] : w.resources) model_->cache_.Put(key, resource);
   writes_ = std::make_shared<BatchWrites>();
+  // Written before this batch: a reused batch reads it from the model, which may be newer.
+  predecessor_.reset();
   checkpoint_.reset();
   events_ = 0;
   return absl::OkStatus();

@@ -128,8 +128,10 @@ TEST_F(ReadModelBatchTest, BatchesGiveTheSameDatabaseAsEventByEvent) {
   const auto expected = Dump(dir_.File("one-by-one"));
   ASSERT_EQ(expected.count("search"), 1u);
   ASSERT_FALSE(expected.at("search").empty());
-  for (const auto& [batch_size, pipelined] : std::vector<std::pair<size_t, bool>>{
-           {1, false}, {7, false}, {64, false}, {100000, false}, {1, true}, {3, true}, {16, true}}) {
+  const std::vector<std::pair<size_t, bool>> runs = {{1, false}, {7, false},  {64, false},
+                                                      {100000, false}, {1, true}, {3, true},
+                                                      {16, true}};
+  for (const auto& [batch_size, pipelined] : runs) {
     SCOPED_TRACE(absl::StrCat("batch size ", batch_size, pipelined ? ", pipelined" : ""));
     const std::string path =
         dir_.File(absl::StrCat("batches-", batch_size, pipelined ? "-pipelined" : ""));

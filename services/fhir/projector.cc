@@ -75,7 +75,8 @@ void FhirProjector::Run() {
     Projected projected;
     projected.next = next;
     status = Project(*batch, applied, **writes, projected);
-    if (!status.ok() || (*writes)->size() == 0) continue;
+    if (!status.ok()) break;
+    if ((*writes)->size() == 0) continue;
     applied += projected.checkpoints.size();
     // The batch before is written, so this one's successor need not look past this one.
     status = WaitWritten();
@@ -131,8 +132,8 @@ absl::Status FhirProjector::Project(const eventstore::SubscriptionBatch& batch, 
       return absl::OkStatus();
     }
   }
-  // The whole batch is in. No filter is set, so the batch's checkpoint is normally just past its last event; should the
-  // store have examined further (an empty tail), record that too.
+  // The whole batch is in. No filter is set, so the batch's checkpoint is normally just past its
+  // last event; should the store have examined further (an empty tail), record that too.
   if (batch.checkpoint > projected.next) {
     RETURN_IF_ERROR(writes.Add({}, batch.checkpoint));
     projected.next = batch.checkpoint;
