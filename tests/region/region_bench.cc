@@ -46,7 +46,10 @@ ABSL_FLAG(uint64_t, rebuild_events, 0,
           "Time the rebuild over the first N events only (0: the whole log); for quick profiles.");
 ABSL_FLAG(double, lag_seconds, 20, "How long the lag phase appends (0: skip it).");
 ABSL_FLAG(double, lag_rate, 2000, "Events per second appended during the lag phase.");
-ABSL_FLAG(int, lag_first_patient, 100000, "Index of the first new patient of the lag phase.");
+ABSL_FLAG(int, lag_first_patient, 100000,
+          "Index of the first new patient of the lag phase: above the region's, and below about "
+          "380,000 (a synthetic patient is born 1920-01-01 + index/10 days; a birth date in the "
+          "future is refused).");
 
 namespace carehub::region {
 namespace {
