@@ -164,19 +164,18 @@ TEST(EventStoreWriteFailure, NothingAcknowledgedIsLostAndNothingFailedIsHalfWrit
         EXPECT_EQ(a.status.code(), absl::StatusCode::kInternal) << a.status;
       }
     }
-    absl::StatusOr<AppendResult> during =
-        store.Append("s-late", ExpectedVersion::Any(),
-                     {{.event_id = "late", .type = "test.Happened", .data = "x", .metadata = "m"}});
-    EXPECT_FALSE(during.ok());
+    auto append_late = [&store] {
+      return store.Append(
+          "s-late", ExpectedVersion::Any(),
+          {{.event_id = "late", .type = "test.Happened", .data = "x", .metadata = "m"}});
+    };
+    EXPECT_FALSE(append_late().ok());
     // Nor once the disk answers again: after a failed fdatasync the state of the unsynced bytes
     // is unknown (the kernel may have dropped them), so the store stops writing until a restart
     // recovers from what the WAL really holds. Writing on at the failed group's positions could
     // otherwise meet the failed group again at recovery.
     fs->set_failing(false);
-    absl::StatusOr<AppendResult> healed =
-        store.Append("s-late", ExpectedVersion::Any(),
-                     {{.event_id = "late", .type = "test.Happened", .data = "x", .metadata = "m"}});
-    EXPECT_FALSE(healed.ok());
+    EXPECT_FALSE(append_late().ok());
 
     // What the running store serves holds every acknowledged append.
     std::vector<RecordedEvent> live = ReadAll(store);

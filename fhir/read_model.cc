@@ -105,6 +105,15 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return absl::InternalError(absl::StrCat(Sv(what), ": ", s.ToString()));
 }
 
+// SearchIndexKeys sorts per parameter, not overall: sorted here to compare versions as sets.
+template <typename JsonT>
+std::vector<std::string> SortedIndexKeys(std::string_view type, std::string_view id,
+                                         const JsonT& resource) {
+  std::vector<std::string> keys = internal::SearchIndexKeys(type, id, resource);
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
 template <typename JsonT>
 std::string LastUpdated(const JsonT& resource) {
   if (auto meta = resource.find("meta"); meta != resource.end() && meta->is_object()) {
@@ -318,10 +327,13 @@ class RocksReadModelBatch : public ReadModelBatch {
       auto next = std::make_shared<internal::CachedResource>();
       next->json = v.json;
       std::string last_updated;
+      auto index = [&](const auto& document) {
+        next->index_keys = SortedIndexKeys(v.type, v.id, document);
+        last_updated = LastUpdated(document);
+      };
       if (v.parsed != nullptr) {
         // As the projection built it: no need to parse the text it dumped.
-        next->index_keys = internal::SearchIndexKeys(v.type, v.id, v.parsed->json);
-        last_updated = LastUpdated(v.parsed->json);
+        index(v.parsed->json);
         // A version without its body dump (a Provenance) is not changed again: the cache keeps
         // its text, not the parse that would take several times the room.
         if (!v.parsed->body_dump.empty()) next->parsed = v.parsed;
@@ -330,11 +342,8 @@ class RocksReadModelBatch : public ReadModelBatch {
         if (now.is_discarded()) {
           return absl::InvalidArgumentError(absl::StrCat(v.type, "/", v.id, " is not JSON"));
         }
-        next->index_keys = internal::SearchIndexKeys(v.type, v.id, now);
-        last_updated = LastUpdated(now);
+        index(now);
       }
-      // Sorted per parameter, not overall: compare as sets.
-      std::sort(next->index_keys.begin(), next->index_keys.end());
       static const std::vector<std::string> kNone;
       const std::vector<std::string>& old_keys = current ? current->index_keys : kNone;
       std::vector<std::string> gone;
@@ -382,8 +391,7 @@ class RocksReadModelBatch : public ReadModelBatch {
       return absl::DataLossError(absl::StrCat(v.type, "/", v.id, " is not JSON"));
     }
     auto current = std::make_shared<internal::CachedResource>();
-    current->index_keys = internal::SearchIndexKeys(v.type, v.id, old);
-    std::sort(current->index_keys.begin(), current->index_keys.end());
+    current->index_keys = SortedIndexKeys(v.type, v.id, old);
     current->json = *std::move(stored);
     return current;
   }

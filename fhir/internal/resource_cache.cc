@@ -59,8 +59,7 @@ void ResourceCache::PutLocked(std::string key, std::shared_ptr<const CachedResou
   if (newer_bytes_ > max_bytes_ / 2) {
     // Each put since the last turnover freed kEvictionsPerPut of the generation dropped then,
     // which held at most one entry per put: nothing is left of it unless the puts were
-    // replacements of one key (then it is small).
-    dropped_.clear();
+    // replacements of one key (then it is small, and freed here).
     dropped_ = std::exchange(older_, std::move(newer_));
     newer_ = Generation();
     newer_bytes_ = 0;
