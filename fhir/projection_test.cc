@@ -13,6 +13,7 @@
 #include "carehub/base/strings.h"
 #include "carehub/care/v1/events.pb.h"
 #include "carehub/fhir/read_model.h"
+#include "carehub/fhir/resource_facts.h"
 #include "carehub/services/testing/temp_dir.h"
 #include "fhir/internal/fhir_json.h"
 #include "fhir/internal/resource_cache.h"
@@ -62,9 +63,13 @@ class ProjectionTest : public ::testing::Test {
   }
 
   Json Read(std::string_view type, std::string_view id) {
-    auto json = model_->Read(type, id);
+    return Json::parse(ReadText(type, id), nullptr, false);
+  }
+  // The stored bytes.
+  std::string ReadText(std::string_view type, std::string_view id) {
+    absl::StatusOr<std::string> json = model_->Read(type, id);
     EXPECT_TRUE(json.ok()) << json.status();
-    return json.ok() ? Json::parse(*json, nullptr, false) : Json();
+    return json.ok() ? *std::move(json) : "";
   }
 
   static std::string PlanId() { return ResourceId("CarePlan", absl::StrCat(kPatient, "-plan")); }
@@ -174,6 +179,12 @@ TEST_F(ProjectionTest, MartaScenarioStatusTransitions) {
         EXPECT_EQ(enc["period"]["start"], "2026-03-01T02:10:00.000Z");
         EXPECT_EQ(enc["identifier"][0]["system"], "urn:oid:1.2.752.97.3.1.1");
         EXPECT_EQ(enc["location"][0]["status"], "active");
+        // The stay is the region's record; the shared plan names no owner.
+        EXPECT_EQ(DataOwnerOf(ReadText("Encounter", StayId())), testing::kRegionHsaId);
+        EXPECT_EQ(enc["extension"][0]["valueReference"]["reference"],
+                  absl::StrCat("Organization/",
+                               ResourceId("Organization", absl::StrCat("hsa|", testing::kRegionHsaId))));
+        EXPECT_EQ(DataOwnerOf(ReadText("CarePlan", plan_id)), "");
         Json plan = Read("CarePlan", plan_id);
         EXPECT_EQ(ActivityStatus(plan, "-act-nursing"), "on-hold");
         EXPECT_EQ(ActivityStatus(plan, "-act-homehelp"), "on-hold");
@@ -283,6 +294,13 @@ TEST_F(ProjectionTest, MartaScenarioStatusTransitions) {
         Json enc = Read("Encounter", ResourceId("home-visit", absl::StrCat(kPatient, "-visit-1")));
         EXPECT_EQ(enc["class"]["code"], "HH");
         EXPECT_EQ(enc["status"], "finished");
+        // The municipal nurse's visit is the municipality's record, the alert's Flag the region's.
+        EXPECT_EQ(DataOwnerOf(ReadText(
+                      "Encounter", ResourceId("home-visit", absl::StrCat(kPatient, "-visit-1")))),
+                  testing::kKommunHslHsaId);
+        EXPECT_EQ(DataOwnerOf(ReadText("Flag", ResourceId("Flag", absl::StrCat("alert|", kPatient,
+                                                                               "-alert-1")))),
+                  testing::kRegionHsaId);
         Json task = Read("Task", ResourceId("Task", absl::StrCat("alert|", kPatient, "-alert-1")));
         EXPECT_EQ(task["status"], "completed");
         Json flag = Read("Flag", ResourceId("Flag", absl::StrCat("alert|", kPatient, "-alert-1")));

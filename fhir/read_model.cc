@@ -76,10 +76,11 @@ constexpr char kCheckpointKey[] = "checkpoint";
 constexpr char kSchemaKey[] = "schema";
 // 1: resources, versions, state, checkpoint. 2: the search index and type history. 3: the
 // identifier registry's streams are no longer projected (fhir/projection.cc). 4: a deterioration
-// alert also raises a Flag.
+// alert also raises a Flag. 5: Encounter, Observation and Flag name their data owner
+// (kDataOwnerExtension).
 // Bump it whenever the key grammar, the parameter table (fhir/internal/search_params.cc) or the
 // projection's rules change what is stored: entries of the old rules would otherwise linger.
-constexpr char kSchemaVersion[] = "4";
+constexpr char kSchemaVersion[] = "5";
 // Bytes of recently written resources the writer keeps (see fhir/internal/resource_cache.h).
 constexpr size_t kResourceCacheBytes = size_t{256} << 20;
 

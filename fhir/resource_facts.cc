@@ -1,5 +1,8 @@
 #include "carehub/fhir/resource_facts.h"
 
+#include <cstring>
+#include <string>
+
 namespace carehub::fhir {
 namespace {
 
@@ -119,6 +122,23 @@ bool ScanResource(std::string_view json, ResourceFacts* facts) {
     }
   } while (scanner.Consume(','));
   return scanner.Consume('}');
+}
+
+std::string_view DataOwnerOf(std::string_view json) {
+  // The projection writes {"url":<kDataOwnerExtension>,"valueReference":{"reference":...,
+  // "type":"Organization","identifier":{"system":<HSA-id system>,"value":<HSA-id>}}}.
+  static const std::string kMarker =
+      std::string(R"("url":")") + kDataOwnerExtension + R"(","valueReference":{)";
+  static constexpr std::string_view kValue = R"("value":")";
+  const void* hit = ::memmem(json.data(), json.size(), kMarker.data(), kMarker.size());
+  if (hit == nullptr) return {};
+  size_t at = static_cast<const char*>(hit) - json.data() + kMarker.size();
+  const size_t value = json.find(kValue, at);
+  if (value == std::string_view::npos) return {};
+  at = value + kValue.size();
+  const size_t end = json.find('"', at);
+  if (end == std::string_view::npos) return {};
+  return json.substr(at, end - at);
 }
 
 }  // namespace carehub::fhir

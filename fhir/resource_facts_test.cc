@@ -1,5 +1,7 @@
 #include "carehub/fhir/resource_facts.h"
 
+#include <string>
+
 #include "gtest/gtest.h"
 
 namespace carehub::fhir {
@@ -29,6 +31,21 @@ TEST(ScanResourceTest, StopsOnceItHasAllFourFacts) {
       &f));
   EXPECT_EQ(f.id, "g");
   EXPECT_EQ(f.version_id, "1");
+}
+
+TEST(DataOwnerOfTest, FindsTheOwnersHsaIdInTheExtensionOnly) {
+  const std::string owned = std::string(R"({"resourceType":"Encounter","id":"e","extension":[)") +
+                            R"({"url":"https://carehub.se/fhir/StructureDefinition/expected-discharge",)"
+                            R"("valueDateTime":"2026-03-05"},{"url":")" + kDataOwnerExtension +
+                            R"(","valueReference":{"reference":"Organization/abc","type":"Organization",)"
+                            R"("identifier":{"system":"urn:oid:1.2.752.29.4.19",)"
+                            R"("value":"SE2321000131-E000000000000"}}}],"status":"finished"})";
+  EXPECT_EQ(DataOwnerOf(owned), "SE2321000131-E000000000000");
+  EXPECT_EQ(DataOwnerOf(R"({"resourceType":"CarePlan","id":"p","status":"active"})"), "");
+  // The extension's text inside a string value is escaped, so it is not taken for the extension.
+  const std::string quoted = std::string(R"({"resourceType":"CarePlan","note":[{"text":"\"url\":\")") +
+                             kDataOwnerExtension + R"(\",\"valueReference\":{\"value\":\"x"}]})";
+  EXPECT_EQ(DataOwnerOf(quoted), "");
 }
 
 }  // namespace

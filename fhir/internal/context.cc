@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "carehub/base/status_macros.h"
 #include "carehub/base/strings.h"
+#include "carehub/fhir/resource_facts.h"
 #include "fhir/internal/resource_cache.h"
 
 namespace carehub::fhir::internal {
@@ -52,6 +53,12 @@ Json Body(const Json& resource) {
   return body;
 }
 
+
+// The types that hold one data owner's care, rather than what the organisations share (the
+// plan, the team, the workflow's tasks, appointments and messages, the patient's consents).
+bool HoldsOwnersCare(std::string_view type) {
+  return type == "Encounter" || type == "Observation" || type == "Flag";
+}
 
 bool IsPerVersionMetaKey(std::string_view key) {
   return key == "versionId" || key == "lastUpdated" || key == "source";
@@ -185,6 +192,15 @@ absl::StatusOr<Json*> ProjectionContext::FindOrCreate(std::string_view type, std
   json = Json::object();
   json["resourceType"] = std::string(type);
   json["id"] = std::string(id);
+  // Whose record it belongs to, fixed at creation: what the FHIR API checks against the
+  // patient's consents and blocks before showing it to another organisation.
+  const std::string& owner = event_.data_owner().organisation_hsa_id();
+  if (HoldsOwnersCare(type) && !owner.empty()) {
+    care::v1::Organisation org;
+    org.set_hsa_id(owner);
+    json["extension"] =
+        Json::array({{{"url", kDataOwnerExtension}, {"valueReference", OrganizationRef(org)}}});
+  }
   return &json;
 }
 

@@ -23,6 +23,8 @@
 
 namespace carehub::fhir::testing {
 
+// The region as data owner (vårdgivare) of what its hospital and primary care record.
+inline constexpr char kRegionHsaId[] = "SE2321000131-E000000000000";
 inline constexpr char kHospitalHsaId[] = "SE2321000131-E000000000001";
 inline constexpr char kVardcentralHsaId[] = "SE2321000131-E000000000002";
 inline constexpr char kKommunHslHsaId[] = "SE2120000829-E000000000003";

@@ -366,7 +366,14 @@ void AddAtHome(Scenario& s) {
     SetTime(e->mutable_respond_by(), admitted + absl::Hours(24 * 6 + 9));
   }
   {
-    auto* e = next(admitted + absl::Hours(24 * 6 + 4)).mutable_home_visit_performed();
+    CareEvent& visit = next(admitted + absl::Hours(24 * 6 + 4));
+    // The municipality's nurse: the visit is the municipal HSL unit's record, not the region's.
+    visit.mutable_source()->set_organisation_hsa_id(kKommunHslHsaId);
+    visit.mutable_source()->mutable_author()->set_hsa_id(kNurseHsaId);
+    visit.mutable_source()->mutable_author()->set_name("Sjuksköterska Nilsson");
+    visit.mutable_data_owner()->set_kind(care::v1::DATA_OWNER_KIND_MUNICIPALITY_HSL);
+    visit.mutable_data_owner()->set_organisation_hsa_id(kKommunHslHsaId);
+    auto* e = visit.mutable_home_visit_performed();
     e->set_visit_id(p + "-visit-1");
     e->set_reason(care::v1::HOME_VISIT_REASON_ALERT);
     e->set_alert_id(p + "-alert-1");
@@ -408,7 +415,7 @@ CareEvent Envelope(std::string_view patient_id, int seq, absl::Time at) {
   e.mutable_source()->mutable_author()->set_hsa_id(kDoctorHsaId);
   e.mutable_source()->mutable_author()->set_name("Doktor Dahl");
   e.mutable_data_owner()->set_kind(care::v1::DATA_OWNER_KIND_REGION);
-  e.mutable_data_owner()->set_organisation_hsa_id("SE2321000131-E000000000000");
+  e.mutable_data_owner()->set_organisation_hsa_id(kRegionHsaId);
   e.set_correlation_id(absl::StrCat(Sv(patient_id), "-flow"));
   e.set_source_message_id(absl::StrCat("MSG", seq));
   return e;

@@ -12,10 +12,12 @@
 // Anything else under /fhir is 404 or 405; outside /fhir and /health, 404.
 #include "carehub/services/fhir_api.h"
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -24,12 +26,14 @@
 #include "absl/synchronization/notification.h"
 #include "carehub/audit/audit_event.h"
 #include "carehub/base/log.h"
+#include "carehub/base/status_macros.h"
 #include "carehub/base/strings.h"
 #include "carehub/base/text.h"
 #include "carehub/fhir/resource_facts.h"
 #include "services/fhir/internal/audit_event_search.h"
 #include "services/fhir/internal/bundle.h"
 #include "services/fhir/internal/capability.h"
+#include "services/fhir/internal/disclosure.h"
 #include "services/fhir/internal/outcome.h"
 #include "services/fhir/internal/request_text.h"
 #include "services/fhir/internal/subset.h"
@@ -51,6 +55,23 @@ struct FhirApi::Call {
   // Set by the handlers that read patient data: what the access log records.
   std::optional<audit::AccessEntry> access;
   bool logging_access = false;  // an access log is configured: Holds() records what it is given
+  // The organisation that asks (X-Carehub-Organization): what another data owner's record it may
+  // see is decided by Disclosed(). Empty (anonymous): nothing is withheld.
+  std::string_view reader;
+  // The consents and blocks of the patients this response has needed, by FHIR Patient id.
+  absl::flat_hash_map<std::string, fhir_api::PatientDisclosure> disclosures;
+  // Why resources were withheld, and how many for each reason.
+  std::map<std::string, size_t> withheld;
+
+  // The withheld resources as OperationOutcome issues.
+  std::vector<fhir_api::Issue> WithheldIssues() const {
+    std::vector<fhir_api::Issue> issues;
+    for (const auto& [reason, n] : withheld) {
+      issues.push_back({"warning", "suppressed",
+                        absl::StrCat(n, n == 1 ? " resource " : " resources ", reason)});
+    }
+    return issues;
+  }
 
   void Access(Interaction interaction, std::string_view type) {
     access.emplace();
@@ -304,6 +325,7 @@ void FhirApi::Serve(Call& call) {
     }
   }
   std::string_view host = request.header("Host");
+  call.reader = request.header("X-Carehub-Organization");
   call.base_url = !options_.base_url.empty() ? options_.base_url
                   : ValidHost(host)          ? absl::StrCat("http://", Sv(host), Sv(kBase))
                                              : absl::StrCat("http://localhost", Sv(kBase));
@@ -437,6 +459,10 @@ void FhirApi::HandleRead(Call& call, std::string_view type, std::string_view id,
     }
     return call.Fail(json.status(), 500);
   }
+  // Before any answer that would confirm the version (304) or the content.
+  absl::StatusOr<bool> shown = Disclosed(call, *json);
+  if (!shown.ok()) return call.Fail(shown.status(), 500);
+  if (!*shown) return call.Error(403, call.withheld.begin()->first);
   fhir::ResourceFacts facts;
   fhir::ScanResource(*json, &facts);
   call.Holds(*json, facts);
@@ -484,8 +510,10 @@ void FhirApi::HandleSearch(Call& call, std::string_view type, bool post) {
   absl::StatusOr<fhir::SearchPage> page =
       searcher_->Search(type, call.params, SearchOptionsFor(call.request, options_));
   if (!page.ok()) return call.Fail(page.status(), StatusFor(page.status()));
+  if (absl::Status s = Withhold(call, *page); !s.ok()) return call.Fail(s, 500);
   call.Holds(*page);
-  call.Ok(fhir_api::RenderSearchBundle(*page, {.base_url = call.base_url, .path = type}, *spec));
+  call.Ok(fhir_api::RenderSearchBundle(
+      *page, {.base_url = call.base_url, .path = type, .issues = call.WithheldIssues()}, *spec));
 }
 
 void FhirApi::HandleHistory(Call& call, std::string_view type, std::string_view id) {
@@ -496,6 +524,10 @@ void FhirApi::HandleHistory(Call& call, std::string_view type, std::string_view 
   absl::StatusOr<fhir::SearchPage> page =
       searcher_->History(type, id, call.params, SearchOptionsFor(call.request, options_));
   if (!page.ok()) return call.Fail(page.status(), StatusFor(page.status()));
+  if (absl::Status s = Withhold(call, *page); !s.ok()) return call.Fail(s, 500);
+  // One resource's versions have one owner: withheld, its history is refused like a read. (A
+  // history Bundle has no place for an outcome entry.)
+  if (!id.empty() && !call.withheld.empty()) return call.Error(403, call.withheld.begin()->first);
   call.Holds(*page);
   const std::string path = id.empty() ? absl::StrCat(Sv(type), "/_history")
                                       : absl::StrCat(Sv(type), "/", Sv(id), "/_history");
@@ -513,9 +545,65 @@ void FhirApi::HandleEverything(Call& call, std::string_view id) {
   absl::StatusOr<fhir::SearchPage> page =
       searcher_->Everything(id, call.params, SearchOptionsFor(call.request, options_));
   if (!page.ok()) return call.Fail(page.status(), StatusFor(page.status()));
+  if (absl::Status s = Withhold(call, *page); !s.ok()) return call.Fail(s, 500);
   call.Holds(*page);
   const std::string path = absl::StrCat("Patient/", Sv(id), "/$everything");
-  call.Ok(fhir_api::RenderSearchBundle(*page, {.base_url = call.base_url, .path = path}, *spec));
+  call.Ok(fhir_api::RenderSearchBundle(
+      *page, {.base_url = call.base_url, .path = path, .issues = call.WithheldIssues()}, *spec));
+}
+
+absl::StatusOr<bool> FhirApi::Disclosed(Call& call, std::string_view json) {
+  if (call.reader.empty()) return true;
+  const std::string_view owner = fhir::DataOwnerOf(json);
+  if (owner.empty() || owner == call.reader) return true;
+  fhir::ResourceFacts facts;
+  fhir::ScanResource(json, &facts);
+  std::vector<std::string> patients;
+  audit::PatientsReferencedBy(facts.resource_type, facts.id, json, &patients);
+  // An owned resource names its patient; one that does not cannot be checked and is not shown.
+  fhir_api::Verdict verdict = patients.empty() ? fhir_api::Verdict::kNoConsent
+                                               : fhir_api::Verdict::kShown;
+  for (const std::string& patient : patients) {
+    auto known = call.disclosures.find(patient);
+    if (known == call.disclosures.end()) {
+      // The patient's Consent resources, all of them (a block missed would show what it closes).
+      absl::StatusOr<fhir::SearchPage> consents = searcher_->Search(
+          "Consent",
+          {{"patient", absl::StrCat("Patient/", patient)},
+           {"_count", std::to_string(options_.max_count)}},
+          {.default_count = options_.max_count, .max_count = options_.max_count});
+      if (!consents.ok()) return consents.status();
+      known = call.disclosures
+                  .emplace(patient, fhir_api::PatientDisclosure::FromConsents(
+                                        consents->matches, options_.clock->Now(),
+                                        /*complete=*/consents->next_params.empty()))
+                  .first;
+    }
+    verdict = known->second.Check(owner, call.reader);
+    if (verdict != fhir_api::Verdict::kShown) break;
+  }
+  if (verdict == fhir_api::Verdict::kShown) return true;
+  ++call.withheld[fhir_api::WithheldReason(verdict, owner, call.reader)];
+  return false;
+}
+
+absl::Status FhirApi::Withhold(Call& call, fhir::SearchPage& page) {
+  if (call.reader.empty()) return absl::OkStatus();
+  const size_t matches = page.matches.size();
+  for (std::vector<std::string>* list : {&page.matches, &page.includes}) {
+    size_t kept = 0;
+    for (std::string& json : *list) {
+      ASSIGN_OR_RETURN(bool shown, Disclosed(call, json));
+      if (!shown) continue;
+      if (&(*list)[kept] != &json) (*list)[kept] = std::move(json);
+      ++kept;
+    }
+    list->resize(kept);
+  }
+  // The total counted resources the reader may not see; how many there are on other pages is not
+  // known without reading them.
+  if (page.matches.size() != matches) page.total.reset();
+  return absl::OkStatus();
 }
 
 // AuditEvent: the access log, read by id (its position) and searched newest first. Reading it is

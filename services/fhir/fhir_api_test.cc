@@ -339,6 +339,26 @@ TEST_F(FhirApiTest, PatientEverything) {
     EXPECT_TRUE(types.count(t)) << t;
   }
   ExpectOutcome(Get("/fhir/Patient/nobody/$everything"), 404, "nobody");
+
+  // An organisation outside her care (fhir_disclosure_test has the rules): the owned records are
+  // withheld, which the Bundle says in an outcome entry, and reading one is 403. Both bodies go to
+  // the validators like every other.
+  const std::pair<std::string, std::string> outsider{"X-Carehub-Organization",
+                                                     "SE2321000016-E000000000077"};
+  r = Get(absl::StrCat("/fhir/Patient/", kPatient, "/$everything?_count=500"), {outsider});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const Json withheld = Parse(r);
+  std::string encounter;
+  for (const Json& e : everything["entry"]) {
+    if (e["resource"]["resourceType"] == "Encounter") encounter = e["resource"]["id"];
+  }
+  bool outcome = false;
+  for (const Json& e : withheld["entry"]) {
+    EXPECT_NE(e["resource"]["resourceType"], "Encounter");
+    outcome = outcome || e["search"]["mode"] == "outcome";
+  }
+  EXPECT_TRUE(outcome) << r.body;
+  ExpectOutcome(Get("/fhir/Encounter/" + encounter, {outsider}), 403, "withheld");
 }
 
 TEST_F(FhirApiTest, OversizedTargetIs414OperationOutcome) {

@@ -76,11 +76,12 @@ std::string RenderSearchBundle(const fhir::SearchPage& page, const BundleContext
   for (const std::string& json : page.includes) {
     AppendSearchEntry(json, "include", context, spec, &first, &out);
   }
-  if (!page.ignored.empty()) {
+  if (!page.ignored.empty() || !context.issues.empty()) {
     std::vector<Issue> issues;
     for (const std::string& line : page.ignored) {
       issues.push_back({"warning", "not-supported", absl::StrCat("ignored: ", line)});
     }
+    issues.insert(issues.end(), context.issues.begin(), context.issues.end());
     if (!first) out.push_back(',');
     first = false;
     absl::StrAppend(&out, R"({"resource":)", OperationOutcomeJson(issues),

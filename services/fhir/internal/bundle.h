@@ -11,8 +11,10 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "carehub/fhir/search.h"
+#include "services/fhir/internal/outcome.h"
 #include "services/fhir/internal/subset.h"
 
 namespace carehub::services::fhir_api {
@@ -20,10 +22,13 @@ namespace carehub::services::fhir_api {
 struct BundleContext {
   std::string_view base_url;  // "http://host:port/fhir"
   std::string_view path;      // "CarePlan", "Patient/<id>/$everything", "CarePlan/<id>/_history"
+  // For a searchset's outcome entry, besides the ignored parameters (e.g. withheld resources).
+  std::vector<Issue> issues;
 };
 
 // type "searchset": matches with search.mode "match", includes with "include", and, when the
-// page ignored parameters, an OperationOutcome entry with mode "outcome" that lists them.
+// page ignored parameters or the context has issues, an OperationOutcome entry with mode
+// "outcome" that lists them.
 std::string RenderSearchBundle(const fhir::SearchPage& page, const BundleContext& context,
                                const SubsetSpec& spec);
 

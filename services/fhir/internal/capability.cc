@@ -171,6 +171,14 @@ std::string CapabilityStatementJson(const CapabilityOptions& options) {
                       "create, update, patch, delete, batch and transaction answer 405. "
                       "Lenient search by default (unknown parameters are ignored and reported); "
                       "Prefer: handling=strict makes them a 400."},
+                     {"security",
+                      {{"description",
+                        "Reads name the asking organisation in X-Carehub-Organization (an "
+                        "HSA-id). Encounter, Observation and Flag belong to the data owner named "
+                        "in the extension https://carehub.se/fhir/StructureDefinition/data-owner; "
+                        "another organisation sees them only with the patient's active consent "
+                        "and without a block (403 on read, left out of Bundles with an outcome "
+                        "entry). Every read is recorded in the access log (AuditEvent)."}}},
                      {"resource", std::move(resources)}}})},
   };
   return statement.dump();

@@ -28,6 +28,7 @@ std::string OperationOutcomeJson(std::string_view severity, std::string_view cod
 std::string_view IssueCodeForStatus(int status) {
   switch (status) {
     case 400: return "invalid";
+    case 403: return "forbidden";
     case 404: return "not-found";
     case 405: return "not-supported";
     case 406: return "not-supported";

@@ -27,6 +27,19 @@ struct ResourceFacts {
 // object.
 bool ScanResource(std::string_view json, ResourceFacts* facts);
 
+// The extension by which the projection names whose record a resource belongs to: the data
+// owner (the care provider or the municipality's HSL or SoL unit) of the event that created it,
+// as a reference to its Organization with the HSA-id. Resources that hold one owner's care
+// (Encounter, Observation, Flag) carry it; the shared plan, team, workflow tasks and the
+// patient's consents do not.
+inline constexpr char kDataOwnerExtension[] =
+    "https://carehub.se/fhir/StructureDefinition/data-owner";
+
+// The data owner's HSA-id a stored resource names in that extension (raw, still JSON-escaped);
+// empty when it has none. A text scan: a quote inside a JSON string is escaped, so the
+// extension's opening can only be the extension itself.
+std::string_view DataOwnerOf(std::string_view json);
+
 }  // namespace carehub::fhir
 
 #endif  // CAREHUB_FHIR_RESOURCE_FACTS_H_

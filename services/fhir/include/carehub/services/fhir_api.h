@@ -104,6 +104,11 @@ class FhirApi : public HttpHandler {
   void HandleSearch(Call& call, std::string_view type, bool post);
   void HandleHistory(Call& call, std::string_view type, std::string_view id);
   void HandleEverything(Call& call, std::string_view id);
+  // Whether the asking organisation may see `json` (internal/disclosure.h: another data owner's
+  // record needs the patient's consent and no block); when not, notes why in the call.
+  absl::StatusOr<bool> Disclosed(Call& call, std::string_view json);
+  // Drops from `page` what the asking organisation may not see.
+  absl::Status Withhold(Call& call, fhir::SearchPage& page);
   // fhir_api_audit.cc: AuditEvent over the access log.
   void RouteAuditEvent(Call& call, const std::vector<std::string_view>& segments);
   void HandleAuditEventRead(Call& call, std::string_view id);
