@@ -179,12 +179,15 @@ TEST_F(ProjectionTest, MartaScenarioStatusTransitions) {
         EXPECT_EQ(enc["period"]["start"], "2026-03-01T02:10:00.000Z");
         EXPECT_EQ(enc["identifier"][0]["system"], "urn:oid:1.2.752.97.3.1.1");
         EXPECT_EQ(enc["location"][0]["status"], "active");
-        // The stay is the region's record; the shared plan names no owner.
-        EXPECT_EQ(DataOwnerOf(ReadText("Encounter", StayId())), testing::kRegionHsaId);
+        // The stay is the region's record, kept by its hospital; the shared plan names no owner.
+        const DataOwner stay_owner = DataOwnerOf(ReadText("Encounter", StayId()));
+        EXPECT_EQ(stay_owner.organization, testing::kRegionHsaId);
+        EXPECT_EQ(stay_owner.unit, testing::kHospitalHsaId);
+        const std::string region_org =
+            ResourceId("Organization", absl::StrCat("hsa|", testing::kRegionHsaId));
         EXPECT_EQ(enc["extension"][0]["valueReference"]["reference"],
-                  absl::StrCat("Organization/",
-                               ResourceId("Organization", absl::StrCat("hsa|", testing::kRegionHsaId))));
-        EXPECT_EQ(DataOwnerOf(ReadText("CarePlan", plan_id)), "");
+                  absl::StrCat("Organization/", region_org));
+        EXPECT_EQ(DataOwnerOf(ReadText("CarePlan", plan_id)).organization, "");
         Json plan = Read("CarePlan", plan_id);
         EXPECT_EQ(ActivityStatus(plan, "-act-nursing"), "on-hold");
         EXPECT_EQ(ActivityStatus(plan, "-act-homehelp"), "on-hold");
@@ -295,11 +298,13 @@ TEST_F(ProjectionTest, MartaScenarioStatusTransitions) {
         EXPECT_EQ(enc["class"]["code"], "HH");
         EXPECT_EQ(enc["status"], "finished");
         // The municipal nurse's visit is the municipality's record, the alert's Flag the region's.
-        EXPECT_EQ(DataOwnerOf(ReadText(
-                      "Encounter", ResourceId("home-visit", absl::StrCat(kPatient, "-visit-1")))),
-                  testing::kKommunHslHsaId);
+        const DataOwner visit_owner = DataOwnerOf(
+            ReadText("Encounter", ResourceId("home-visit", absl::StrCat(kPatient, "-visit-1"))));
+        EXPECT_EQ(visit_owner.organization, testing::kKommunHslHsaId);
+        EXPECT_EQ(visit_owner.unit, "") << "sent by the owner itself";
         EXPECT_EQ(DataOwnerOf(ReadText("Flag", ResourceId("Flag", absl::StrCat("alert|", kPatient,
-                                                                               "-alert-1")))),
+                                                                               "-alert-1"))))
+                      .organization,
                   testing::kRegionHsaId);
         Json task = Read("Task", ResourceId("Task", absl::StrCat("alert|", kPatient, "-alert-1")));
         EXPECT_EQ(task["status"], "completed");

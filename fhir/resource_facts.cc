@@ -124,21 +124,34 @@ bool ScanResource(std::string_view json, ResourceFacts* facts) {
   return scanner.Consume('}');
 }
 
-std::string_view DataOwnerOf(std::string_view json) {
-  // The projection writes {"url":<kDataOwnerExtension>,"valueReference":{"reference":...,
-  // "type":"Organization","identifier":{"system":<HSA-id system>,"value":<HSA-id>}}}.
-  static const std::string kMarker =
-      std::string(R"("url":")") + kDataOwnerExtension + R"(","valueReference":{)";
+bool HoldsOwnersCare(std::string_view type) {
+  return type == "Encounter" || type == "Observation" || type == "Flag";
+}
+
+namespace {
+
+// The HSA-id in the extension {"url":<url>,"valueReference":{"reference":...,"type":...,
+// "identifier":{"system":<HSA-id system>,"value":<HSA-id>}}} as the projection writes it.
+std::string_view ExtensionHsaId(std::string_view json, std::string_view url) {
+  std::string marker = std::string(R"("url":")");
+  marker.append(url).append(R"(","valueReference":{)");
   static constexpr std::string_view kValue = R"("value":")";
-  const void* hit = ::memmem(json.data(), json.size(), kMarker.data(), kMarker.size());
+  const void* hit = ::memmem(json.data(), json.size(), marker.data(), marker.size());
   if (hit == nullptr) return {};
-  size_t at = static_cast<const char*>(hit) - json.data() + kMarker.size();
-  const size_t value = json.find(kValue, at);
+  const size_t value = json.find(kValue, static_cast<const char*>(hit) - json.data());
   if (value == std::string_view::npos) return {};
-  at = value + kValue.size();
+  const size_t at = value + kValue.size();
   const size_t end = json.find('"', at);
   if (end == std::string_view::npos) return {};
   return json.substr(at, end - at);
+}
+
+}  // namespace
+
+DataOwner DataOwnerOf(std::string_view json) {
+  DataOwner owner{.organization = ExtensionHsaId(json, kDataOwnerExtension)};
+  if (!owner.organization.empty()) owner.unit = ExtensionHsaId(json, kDataOwnerUnitExtension);
+  return owner;
 }
 
 }  // namespace carehub::fhir

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace carehub::fhir {
@@ -33,19 +34,36 @@ TEST(ScanResourceTest, StopsOnceItHasAllFourFacts) {
   EXPECT_EQ(f.version_id, "1");
 }
 
-TEST(DataOwnerOfTest, FindsTheOwnersHsaIdInTheExtensionOnly) {
-  const std::string owned = std::string(R"({"resourceType":"Encounter","id":"e","extension":[)") +
-                            R"({"url":"https://carehub.se/fhir/StructureDefinition/expected-discharge",)"
-                            R"("valueDateTime":"2026-03-05"},{"url":")" + kDataOwnerExtension +
-                            R"(","valueReference":{"reference":"Organization/abc","type":"Organization",)"
-                            R"("identifier":{"system":"urn:oid:1.2.752.29.4.19",)"
-                            R"("value":"SE2321000131-E000000000000"}}}],"status":"finished"})";
-  EXPECT_EQ(DataOwnerOf(owned), "SE2321000131-E000000000000");
-  EXPECT_EQ(DataOwnerOf(R"({"resourceType":"CarePlan","id":"p","status":"active"})"), "");
+TEST(DataOwnerOfTest, FindsTheOwnerAndUnitInTheirExtensionsOnly) {
+  auto extension = [](const char* url, const char* hsa_id) {
+    return absl::StrCat(R"({"url":")", url, R"(","valueReference":{)",
+                        R"("reference":"Organization/abc","type":"Organization",)",
+                        R"("identifier":{"system":"urn:oid:1.2.752.29.4.19","value":")", hsa_id,
+                        R"("}}})");
+  };
+  const std::string owned = absl::StrCat(
+      R"({"resourceType":"Encounter","id":"e","extension":[)",
+      R"({"url":"https://carehub.se/fhir/StructureDefinition/expected-discharge",)",
+      R"("valueDateTime":"2026-03-05"},)",
+      extension(kDataOwnerExtension, "SE2321000131-E000000000000"), ",",
+      extension(kDataOwnerUnitExtension, "SE2321000131-E000000000001"),
+      R"(],"status":"finished"})");
+  EXPECT_EQ(DataOwnerOf(owned).organization, "SE2321000131-E000000000000");
+  EXPECT_EQ(DataOwnerOf(owned).unit, "SE2321000131-E000000000001");
+  const std::string no_unit = absl::StrCat(
+      R"({"resourceType":"Flag","extension":[)",
+      extension(kDataOwnerExtension, "SE2120000829-E000000000003"), "]}");
+  EXPECT_EQ(DataOwnerOf(no_unit).organization, "SE2120000829-E000000000003");
+  EXPECT_EQ(DataOwnerOf(no_unit).unit, "");
+  EXPECT_EQ(DataOwnerOf(R"({"resourceType":"CarePlan","id":"p","status":"active"})").organization,
+            "");
   // The extension's text inside a string value is escaped, so it is not taken for the extension.
-  const std::string quoted = std::string(R"({"resourceType":"CarePlan","note":[{"text":"\"url\":\")") +
-                             kDataOwnerExtension + R"(\",\"valueReference\":{\"value\":\"x"}]})";
-  EXPECT_EQ(DataOwnerOf(quoted), "");
+  const std::string quoted =
+      absl::StrCat(R"({"resourceType":"CarePlan","note":[{"text":"\"url\":\")",
+                   kDataOwnerExtension, R"(\",\"valueReference\":{\"value\":\"x"}]})");
+  EXPECT_EQ(DataOwnerOf(quoted).organization, "");
+  EXPECT_TRUE(HoldsOwnersCare("Encounter"));
+  EXPECT_FALSE(HoldsOwnersCare("CarePlan"));
 }
 
 }  // namespace

@@ -54,12 +54,6 @@ Json Body(const Json& resource) {
 }
 
 
-// The types that hold one data owner's care, rather than what the organisations share (the
-// plan, the team, the workflow's tasks, appointments and messages, the patient's consents).
-bool HoldsOwnersCare(std::string_view type) {
-  return type == "Encounter" || type == "Observation" || type == "Flag";
-}
-
 bool IsPerVersionMetaKey(std::string_view key) {
   return key == "versionId" || key == "lastUpdated" || key == "source";
 }
@@ -193,13 +187,20 @@ absl::StatusOr<Json*> ProjectionContext::FindOrCreate(std::string_view type, std
   json["resourceType"] = std::string(type);
   json["id"] = std::string(id);
   // Whose record it belongs to, fixed at creation: what the FHIR API checks against the
-  // patient's consents and blocks before showing it to another organisation.
+  // patient's consents and blocks before showing it to another organisation or care unit.
   const std::string& owner = event_.data_owner().organisation_hsa_id();
   if (HoldsOwnersCare(type) && !owner.empty()) {
-    care::v1::Organisation org;
-    org.set_hsa_id(owner);
-    json["extension"] =
-        Json::array({{{"url", kDataOwnerExtension}, {"valueReference", OrganizationRef(org)}}});
+    auto reference = [](const std::string& hsa_id) {
+      care::v1::Organisation org;
+      org.set_hsa_id(hsa_id);
+      return OrganizationRef(org);
+    };
+    Json& extensions = json["extension"] = Json::array();
+    extensions.push_back({{"url", kDataOwnerExtension}, {"valueReference", reference(owner)}});
+    const std::string& unit = event_.source().organisation_hsa_id();
+    if (!unit.empty() && unit != owner) {
+      extensions.push_back({{"url", kDataOwnerUnitExtension}, {"valueReference", reference(unit)}});
+    }
   }
   return &json;
 }

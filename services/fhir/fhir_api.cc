@@ -30,6 +30,7 @@
 #include "carehub/base/strings.h"
 #include "carehub/base/text.h"
 #include "carehub/fhir/resource_facts.h"
+#include "nlohmann/json.hpp"
 #include "services/fhir/internal/audit_event_search.h"
 #include "services/fhir/internal/bundle.h"
 #include "services/fhir/internal/capability.h"
@@ -55,9 +56,11 @@ struct FhirApi::Call {
   // Set by the handlers that read patient data: what the access log records.
   std::optional<audit::AccessEntry> access;
   bool logging_access = false;  // an access log is configured: Holds() records what it is given
-  // The organisation that asks (X-Carehub-Organization): what another data owner's record it may
-  // see is decided by Disclosed(). Empty (anonymous): nothing is withheld.
-  std::string_view reader;
+  // Who asks (X-Carehub-Organization, X-Carehub-Care-Unit): what of a data owner's record it may
+  // see is decided by Disclosed(). Not checked for an anonymous request (none of the three agent
+  // headers).
+  fhir_api::Reader reader;
+  bool checked = false;
   // The consents and blocks of the patients this response has needed, by FHIR Patient id.
   absl::flat_hash_map<std::string, fhir_api::PatientDisclosure> disclosures;
   // Why resources were withheld, and how many for each reason.
@@ -325,7 +328,10 @@ void FhirApi::Serve(Call& call) {
     }
   }
   std::string_view host = request.header("Host");
-  call.reader = request.header("X-Carehub-Organization");
+  call.reader = {.organization = request.header("X-Carehub-Organization"),
+                 .unit = request.header("X-Carehub-Care-Unit")};
+  call.checked = !call.reader.organization.empty() || !call.reader.unit.empty() ||
+                 !request.header("X-Carehub-User").empty();
   call.base_url = !options_.base_url.empty() ? options_.base_url
                   : ValidHost(host)          ? absl::StrCat("http://", Sv(host), Sv(kBase))
                                              : absl::StrCat("http://localhost", Sv(kBase));
@@ -553,16 +559,34 @@ void FhirApi::HandleEverything(Call& call, std::string_view id) {
 }
 
 absl::StatusOr<bool> FhirApi::Disclosed(Call& call, std::string_view json) {
-  if (call.reader.empty()) return true;
-  const std::string_view owner = fhir::DataOwnerOf(json);
-  if (owner.empty() || owner == call.reader) return true;
+  if (!call.checked) return true;
+  fhir::DataOwner owner;
+  ASSIGN_OR_RETURN(fhir_api::Verdict verdict, Judge(call, json, &owner));
+  if (verdict == fhir_api::Verdict::kShown) return true;
+  ++call.withheld[fhir_api::WithheldReason(verdict, owner, call.reader)];
+  return false;
+}
+
+absl::StatusOr<fhir_api::Verdict> FhirApi::Judge(Call& call, std::string_view json,
+                                                 fhir::DataOwner* owner) {
   fhir::ResourceFacts facts;
   fhir::ScanResource(json, &facts);
+  *owner = fhir::DataOwnerOf(json);
+  if (owner->organization.empty()) {
+    // A Provenance says who changed what, when and from which message: it is withheld with the
+    // first of its targets that is.
+    if (facts.resource_type == "Provenance") return JudgeProvenance(call, json, owner);
+    return fhir_api::Verdict::kShown;
+  }
+  const fhir_api::Reader& reader = call.reader;
+  if (reader.organization == owner->organization &&
+      (owner->unit.empty() || reader.unit == owner->unit)) {
+    return fhir_api::Verdict::kShown;  // the unit's, or the owner's, own record
+  }
   std::vector<std::string> patients;
   audit::PatientsReferencedBy(facts.resource_type, facts.id, json, &patients);
   // An owned resource names its patient; one that does not cannot be checked and is not shown.
-  fhir_api::Verdict verdict = patients.empty() ? fhir_api::Verdict::kNoConsent
-                                               : fhir_api::Verdict::kShown;
+  if (patients.empty()) return fhir_api::Verdict::kNoConsent;
   for (const std::string& patient : patients) {
     auto known = call.disclosures.find(patient);
     if (known == call.disclosures.end()) {
@@ -579,16 +603,34 @@ absl::StatusOr<bool> FhirApi::Disclosed(Call& call, std::string_view json) {
                                         /*complete=*/consents->next_params.empty()))
                   .first;
     }
-    verdict = known->second.Check(owner, call.reader);
-    if (verdict != fhir_api::Verdict::kShown) break;
+    const fhir_api::Verdict verdict = known->second.Check(*owner, reader);
+    if (verdict != fhir_api::Verdict::kShown) return verdict;
   }
-  if (verdict == fhir_api::Verdict::kShown) return true;
-  ++call.withheld[fhir_api::WithheldReason(verdict, owner, call.reader)];
-  return false;
+  return fhir_api::Verdict::kShown;
+}
+
+absl::StatusOr<fhir_api::Verdict> FhirApi::JudgeProvenance(Call& call, std::string_view json,
+                                                           fhir::DataOwner* owner) {
+  const nlohmann::json provenance = nlohmann::json::parse(json, nullptr, false);
+  if (!provenance.is_object()) return absl::DataLossError("a stored Provenance does not parse");
+  for (const nlohmann::json& target : provenance.value("target", nlohmann::json::array())) {
+    const std::string reference = target.is_object() ? target.value("reference", "") : "";
+    // "Type/id/_history/n": the owner is fixed when the resource is created, so its current
+    // version tells.
+    const std::vector<std::string> parts = absl::StrSplit(reference, '/');
+    if (parts.size() < 2 || !fhir::HoldsOwnersCare(parts[0])) continue;
+    absl::StatusOr<std::string> resource = model_->Read(parts[0], parts[1]);
+    if (absl::IsNotFound(resource.status())) continue;
+    if (!resource.ok()) return resource.status();
+    ASSIGN_OR_RETURN(fhir_api::Verdict verdict, Judge(call, *resource, owner));
+    if (verdict != fhir_api::Verdict::kShown) return verdict;
+  }
+  *owner = {};
+  return fhir_api::Verdict::kShown;
 }
 
 absl::Status FhirApi::Withhold(Call& call, fhir::SearchPage& page) {
-  if (call.reader.empty()) return absl::OkStatus();
+  if (!call.checked) return absl::OkStatus();
   const size_t matches = page.matches.size();
   for (std::vector<std::string>* list : {&page.matches, &page.includes}) {
     size_t kept = 0;

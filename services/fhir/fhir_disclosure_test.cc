@@ -4,7 +4,9 @@
 // access log: the region, the municipality and an organisation outside her care ask for the
 // same resources while consents and blocks change.
 #include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,9 +28,12 @@
 namespace carehub::services {
 namespace {
 
+using fhir::testing::kHospitalHsaId;
 using fhir::testing::kKommunHslHsaId;
 using fhir::testing::kRegionHsaId;
+using fhir::testing::kVardcentralHsaId;
 using fhir_api::PatientDisclosure;
+using fhir_api::Reader;
 using fhir_api::Verdict;
 using Json = nlohmann::json;
 using testing::TestHttpClient;
@@ -39,7 +44,8 @@ const absl::Time kNow = absl::FromUnixSeconds(1772400000);  // 2026-03-01T21:20:
 
 std::string OrgRef(const std::string& hsa) {
   return absl::StrCat(R"({"reference":"Organization/x","type":"Organization",)",
-                      R"("identifier":{"system":"urn:oid:1.2.752.29.4.19","value":")", hsa, R"("}})");
+                      R"("identifier":{"system":"urn:oid:1.2.752.29.4.19","value":")", hsa,
+                      R"("}})");
 }
 std::string Permit(const std::string& status, const std::string& period,
                    const std::string& recipient) {
@@ -58,61 +64,92 @@ std::string Block(const std::string& owner, const std::vector<std::string>& from
                       actors.empty() ? "" : absl::StrCat(R"(,"actor":[)", actors, "]"), "}}");
 }
 
+// The region's hospital stay, the municipality's home visit (sent by the owner itself).
+const fhir::DataOwner kStay{.organization = kRegionHsaId, .unit = kHospitalHsaId};
+const fhir::DataOwner kVisit{.organization = kKommunHslHsaId};
+const Reader kHospital{.organization = kRegionHsaId, .unit = kHospitalHsaId};
+const Reader kVardcentral{.organization = kRegionHsaId, .unit = kVardcentralHsaId};
+const Reader kRegionOnly{.organization = kRegionHsaId};
+const Reader kKommun{.organization = kKommunHslHsaId};
+const Reader kOutsiderOrg{.organization = kOutsider};
+const std::string kSince = R"({"start":"2026-03-01T00:00:00.000Z"})";
+
 TEST(PatientDisclosureTest, OwnRecordAndSharedResourcesAreAlwaysShown) {
   PatientDisclosure none = PatientDisclosure::FromConsents({}, kNow);
-  EXPECT_EQ(none.Check(kRegionHsaId, kRegionHsaId), Verdict::kShown);
-  EXPECT_EQ(none.Check("", kOutsider), Verdict::kShown);
-  EXPECT_EQ(none.Check(kRegionHsaId, kKommunHslHsaId), Verdict::kNoConsent);
+  EXPECT_EQ(none.Check(kStay, kHospital), Verdict::kShown);
+  EXPECT_EQ(none.Check(kStay, kVardcentral), Verdict::kShown) << "another unit of the owner";
+  EXPECT_EQ(none.Check(kStay, kRegionOnly), Verdict::kShown);
+  EXPECT_EQ(none.Check({}, kOutsiderOrg), Verdict::kShown) << "shared";
+  EXPECT_EQ(none.Check(kStay, kKommun), Verdict::kNoConsent);
+  EXPECT_EQ(none.Check(kVisit, kHospital), Verdict::kNoConsent);
+  EXPECT_EQ(none.Check(kStay, Reader{}), Verdict::kNoConsent);
 }
 
 TEST(PatientDisclosureTest, AnActiveConsentNamesWhoMayReadOtherOwnersRecords) {
-  const std::string open = R"({"start":"2026-03-01T00:00:00.000Z"})";
   PatientDisclosure d =
-      PatientDisclosure::FromConsents({Permit("active", open, kKommunHslHsaId)}, kNow);
-  EXPECT_EQ(d.Check(kRegionHsaId, kKommunHslHsaId), Verdict::kShown);
-  EXPECT_EQ(d.Check(kRegionHsaId, kOutsider), Verdict::kNoConsent);
+      PatientDisclosure::FromConsents({Permit("active", kSince, kKommunHslHsaId)}, kNow);
+  EXPECT_EQ(d.Check(kStay, kKommun), Verdict::kShown);
+  EXPECT_EQ(d.Check(kStay, kOutsiderOrg), Verdict::kNoConsent);
+  EXPECT_EQ(d.Check(kVisit, kHospital), Verdict::kNoConsent) << "a consent is one way";
   // Withdrawn, not yet begun, or expired: no consent.
   for (const std::string& consent :
-       {Permit("inactive", open, kKommunHslHsaId),
+       {Permit("inactive", kSince, kKommunHslHsaId),
         Permit("active", R"({"start":"2026-03-02T00:00:00.000Z"})", kKommunHslHsaId),
         Permit("active", R"({"start":"2026-02-01T00:00:00Z","end":"2026-03-01T21:20:00Z"})",
                kKommunHslHsaId)}) {
-    EXPECT_EQ(PatientDisclosure::FromConsents({consent}, kNow).Check(kRegionHsaId, kKommunHslHsaId),
+    EXPECT_EQ(PatientDisclosure::FromConsents({consent}, kNow).Check(kStay, kKommun),
               Verdict::kNoConsent)
         << consent;
   }
 }
 
-TEST(PatientDisclosureTest, ABlockWinsOverAConsent) {
-  const std::string consent =
-      Permit("active", R"({"start":"2026-03-01T00:00:00.000Z"})", kKommunHslHsaId);
+TEST(PatientDisclosureTest, ABlockOfTheOwnersRecordWinsOverAConsent) {
+  const std::string consent = Permit("active", kSince, kKommunHslHsaId);
   // Against the municipality only.
   PatientDisclosure d =
       PatientDisclosure::FromConsents({consent, Block(kRegionHsaId, {kKommunHslHsaId})}, kNow);
-  EXPECT_EQ(d.Check(kRegionHsaId, kKommunHslHsaId), Verdict::kBlocked);
-  EXPECT_EQ(d.Check(kRegionHsaId, kRegionHsaId), Verdict::kShown);
-  EXPECT_EQ(d.Check(kKommunHslHsaId, kRegionHsaId), Verdict::kNoConsent);  // another owner
-  // Against everyone but the owner (no actors).
+  EXPECT_EQ(d.Check(kStay, kKommun), Verdict::kBlocked);
+  EXPECT_EQ(d.Check(kStay, kVardcentral), Verdict::kShown) << "within the owner";
+  EXPECT_EQ(d.Check(kVisit, kHospital), Verdict::kNoConsent) << "another owner's record";
+  // Against every other organisation (no actors).
   PatientDisclosure all = PatientDisclosure::FromConsents({consent, Block(kRegionHsaId, {})}, kNow);
-  EXPECT_EQ(all.Check(kRegionHsaId, kKommunHslHsaId), Verdict::kBlocked);
-  EXPECT_EQ(all.Check(kRegionHsaId, kOutsider), Verdict::kBlocked);
-  EXPECT_EQ(all.Check(kRegionHsaId, kRegionHsaId), Verdict::kShown);
+  EXPECT_EQ(all.Check(kStay, kKommun), Verdict::kBlocked);
+  EXPECT_EQ(all.Check(kStay, kOutsiderOrg), Verdict::kBlocked);
+  EXPECT_EQ(all.Check(kStay, kRegionOnly), Verdict::kShown);
+}
+
+TEST(PatientDisclosureTest, ABlockOfOneCareUnitsRecordClosesItToTheOtherUnits) {
+  const std::string consent = Permit("active", kSince, kKommunHslHsaId);
+  // Inre spärr: the hospital's record, from every other unit, within the region and outside it.
+  PatientDisclosure d = PatientDisclosure::FromConsents({consent, Block(kHospitalHsaId, {})}, kNow);
+  EXPECT_EQ(d.Check(kStay, kHospital), Verdict::kShown);
+  EXPECT_EQ(d.Check(kStay, kVardcentral), Verdict::kBlocked);
+  EXPECT_EQ(d.Check(kStay, kRegionOnly), Verdict::kBlocked) << "a reader that names no unit";
+  EXPECT_EQ(d.Check(kStay, kKommun), Verdict::kBlocked);
+  EXPECT_EQ(d.Check(kVisit, kKommun), Verdict::kShown) << "another owner's record is not closed";
+  // Only from the units (or organisations) it names.
+  PatientDisclosure named = PatientDisclosure::FromConsents(
+      {consent, Block(kHospitalHsaId, {kVardcentralHsaId})}, kNow);
+  EXPECT_EQ(named.Check(kStay, kVardcentral), Verdict::kBlocked);
+  EXPECT_EQ(named.Check(kStay, kRegionOnly), Verdict::kShown);
+  EXPECT_EQ(named.Check(kStay, kKommun), Verdict::kShown);
 }
 
 TEST(PatientDisclosureTest, WhatCannotBeReadWithholdsRatherThanShows) {
-  const std::string consent =
-      Permit("active", R"({"start":"2026-03-01T00:00:00.000Z"})", kKommunHslHsaId);
+  const std::string consent = Permit("active", kSince, kKommunHslHsaId);
   for (const std::string& bad :
        {std::string("{not json"), std::string(R"({"resourceType":"Consent","status":"active"})"),
         std::string(R"({"resourceType":"Consent","status":"active","provision":{"type":"deny"}})"),
         Permit("active", R"({"start":"yesterday"})", kKommunHslHsaId)}) {
     PatientDisclosure d = PatientDisclosure::FromConsents({consent, bad}, kNow);
-    EXPECT_EQ(d.Check(kRegionHsaId, kKommunHslHsaId), Verdict::kBlocked) << bad;
-    EXPECT_EQ(d.Check(kRegionHsaId, kRegionHsaId), Verdict::kShown) << bad;
+    EXPECT_EQ(d.Check(kStay, kKommun), Verdict::kBlocked) << bad;
+    EXPECT_EQ(d.Check(kStay, kVardcentral), Verdict::kBlocked) << bad;
+    EXPECT_EQ(d.Check(kStay, kHospital), Verdict::kShown) << bad;
+    EXPECT_EQ(d.Check(kVisit, kKommun), Verdict::kShown) << bad;
   }
   // Not all of the patient's consents were given: one left out might be a block.
   EXPECT_EQ(PatientDisclosure::FromConsents({consent}, kNow, /*complete=*/false)
-                .Check(kRegionHsaId, kKommunHslHsaId),
+                .Check(kStay, kKommun),
             Verdict::kBlocked);
 }
 
@@ -143,14 +180,17 @@ class FhirDisclosureTest : public ::testing::Test {
     client_ = std::make_unique<TestHttpClient>(*port);
   }
 
-  // GET as `organization` ("" for an anonymous request).
-  Response Get(const std::string& target, const std::string& organization) {
+  // GET as `organization` and its care `unit` (both "": an anonymous request).
+  Response Get(const std::string& target, const std::string& organization,
+               const std::string& unit = "") {
     std::vector<std::pair<std::string, std::string>> headers;
     if (!organization.empty()) headers.emplace_back("X-Carehub-Organization", organization);
+    if (!unit.empty()) headers.emplace_back("X-Carehub-Care-Unit", unit);
     return client_->Send("GET", target, headers);
   }
-  int Status(const std::string& target, const std::string& organization) {
-    return Get(target, organization).status;
+  int Status(const std::string& target, const std::string& organization,
+             const std::string& unit = "") {
+    return Get(target, organization, unit).status;
   }
   // Appends a care event of Märta's and projects it.
   void Record(int seq, const std::function<void(care::v1::CareEvent&)>& fill) {
@@ -178,6 +218,20 @@ class FhirDisclosureTest : public ::testing::Test {
       if (entry["resource"]["resourceType"] == type) ids.push_back(entry["resource"]["id"]);
     }
     return ids;
+  }
+  // The Provenances of a Bundle, by id, with their targets' types.
+  static std::map<std::string, std::set<std::string>> Provenances(const Json& bundle) {
+    std::map<std::string, std::set<std::string>> out;
+    for (const Json& entry : bundle.value("entry", Json::array())) {
+      const Json& r = entry["resource"];
+      if (r["resourceType"] != "Provenance") continue;
+      std::set<std::string>& types = out[r["id"]];
+      for (const Json& t : r["target"]) {
+        const std::string ref = t["reference"];
+        types.insert(ref.substr(0, ref.find('/')));
+      }
+    }
+    return out;
   }
   static std::string Outcome(const Json& bundle) {
     for (const Json& entry : bundle.value("entry", Json::array())) {
@@ -285,6 +339,49 @@ TEST_F(FhirDisclosureTest, ABlockWithholdsDespiteTheConsentUntilItIsLifted) {
   r = Get(Stay(), kKommunHslHsaId);
   EXPECT_EQ(r.status, 403);
   EXPECT_NE(r.body.find("no consent"), std::string::npos) << r.body;
+}
+
+TEST_F(FhirDisclosureTest, AProvenanceIsWithheldWithTheRecordItNames) {
+  const std::string changes =
+      "/fhir/CarePlan?patient=" + Patient() + "&_revinclude=Provenance:target";
+  const auto all = Provenances(Json::parse(Get(changes, "").body));
+  size_t naming_owned = 0;
+  for (const auto& [id, types] : all) {
+    naming_owned += types.count("Encounter") + types.count("Flag");
+  }
+  ASSERT_GT(naming_owned, 0u) << "the admission changes the plan and opens the stay";
+  // The municipality may read the region's record: it sees every change of the plan.
+  EXPECT_EQ(Provenances(Json::parse(Get(changes, kKommunHslHsaId).body)), all);
+  // Someone outside her care sees the changes that touched nothing but the shared resources.
+  Response r = Get(changes, kOutsider);
+  const Json bundle = Json::parse(r.body);
+  const auto outsider = Provenances(bundle);
+  EXPECT_FALSE(outsider.empty());
+  EXPECT_LT(outsider.size(), all.size());
+  for (const auto& [id, types] : outsider) {
+    EXPECT_EQ(types.count("Encounter") + types.count("Flag"), 0u) << id;
+  }
+  EXPECT_NE(Outcome(bundle).find("withheld: the record of"), std::string::npos) << r.body;
+}
+
+TEST_F(FhirDisclosureTest, ABlockOfTheHospitalsRecordClosesItToOtherCareUnits) {
+  Record(904, [](care::v1::CareEvent& e) {
+    care::v1::RecordBlocked* b = e.mutable_record_blocked();
+    b->set_block_id("block-hospital");
+    b->mutable_blocked_owner()->set_kind(care::v1::DATA_OWNER_KIND_REGION);
+    b->mutable_blocked_owner()->set_organisation_hsa_id(kRegionHsaId);
+    b->mutable_blocked_unit()->set_hsa_id(kHospitalHsaId);
+  });
+  EXPECT_EQ(Status(Stay(), kRegionHsaId, kHospitalHsaId), 200);
+  Response r = Get(Stay(), kRegionHsaId, kVardcentralHsaId);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find(absl::StrCat("the record of ", kRegionHsaId, " (care unit ", kHospitalHsaId,
+                                     ") is not disclosed to ", kRegionHsaId, " (care unit ",
+                                     kVardcentralHsaId, "): the patient has blocked it")),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(Status(Stay(), kKommunHslHsaId), 403) << "nor outside the region, despite the consent";
+  EXPECT_EQ(Status(Visit(), kKommunHslHsaId), 200);
 }
 
 }  // namespace

@@ -173,12 +173,14 @@ std::string CapabilityStatementJson(const CapabilityOptions& options) {
                       "Prefer: handling=strict makes them a 400."},
                      {"security",
                       {{"description",
-                        "Reads name the asking organisation in X-Carehub-Organization (an "
-                        "HSA-id). Encounter, Observation and Flag belong to the data owner named "
-                        "in the extension https://carehub.se/fhir/StructureDefinition/data-owner; "
-                        "another organisation sees them only with the patient's active consent "
-                        "and without a block (403 on read, left out of Bundles with an outcome "
-                        "entry). Every read is recorded in the access log (AuditEvent)."}}},
+                        "Reads name who asks in X-Carehub-Organization and X-Carehub-Care-Unit "
+                        "(HSA-ids). Encounter, Observation and Flag belong to the data owner and "
+                        "care unit named in the extensions "
+                        "https://carehub.se/fhir/StructureDefinition/data-owner and "
+                        "data-owner-unit; others see them only with the patient's active consent "
+                        "and without a block, and a Provenance only with what it names (403 on "
+                        "read, left out of Bundles with an outcome entry). Every read is recorded "
+                        "in the access log (AuditEvent)."}}},
                      {"resource", std::move(resources)}}})},
   };
   return statement.dump();

@@ -98,22 +98,42 @@ PatientDisclosure PatientDisclosure::FromConsents(const std::vector<std::string>
   return d;
 }
 
-Verdict PatientDisclosure::Check(std::string_view owner, std::string_view reader) const {
-  if (owner.empty() || owner == reader) return Verdict::kShown;
-  if (unreadable_) return Verdict::kBlocked;
+Verdict PatientDisclosure::Check(const fhir::DataOwner& owner, const Reader& reader) const {
+  if (owner.organization.empty()) return Verdict::kShown;
+  const bool same_organization = reader.organization == owner.organization;
+  const bool same_unit = same_organization && !owner.unit.empty() && reader.unit == owner.unit;
+  if (unreadable_) {
+    // Blocks unknown: only the unit that keeps the record (or, without one, the owner) sees it.
+    return same_organization && (owner.unit.empty() || same_unit) ? Verdict::kShown
+                                                                    : Verdict::kBlocked;
+  }
+  auto names = [](const Block& block, std::string_view who) {
+    return !who.empty() &&
+           std::find(block.readers.begin(), block.readers.end(), who) != block.readers.end();
+  };
   for (const Block& block : blocks_) {
-    if (block.owner != owner) continue;
-    if (block.readers.empty() ||
-        std::find(block.readers.begin(), block.readers.end(), reader) != block.readers.end()) {
-      return Verdict::kBlocked;
+    if (!owner.unit.empty() && block.owner == owner.unit && !same_unit &&
+        (block.readers.empty() || names(block, reader.organization) || names(block, reader.unit))) {
+      return Verdict::kBlocked;  // inre spärr: the unit's record, from other units
+    }
+    if (block.owner == owner.organization && !same_organization &&
+        (block.readers.empty() || names(block, reader.organization))) {
+      return Verdict::kBlocked;  // yttre spärr: the owner's record, from other organisations
     }
   }
-  return recipients_.contains(Sv(reader)) ? Verdict::kShown : Verdict::kNoConsent;
+  if (same_organization) return Verdict::kShown;
+  return recipients_.contains(Sv(reader.organization)) ? Verdict::kShown : Verdict::kNoConsent;
 }
 
-std::string WithheldReason(Verdict verdict, std::string_view owner, std::string_view reader) {
+std::string WithheldReason(Verdict verdict, const fhir::DataOwner& owner, const Reader& reader) {
+  std::string whose = std::string(owner.organization);
+  if (!owner.unit.empty()) absl::StrAppend(&whose, " (care unit ", Sv(owner.unit), ")");
+  std::string who = std::string(reader.organization);
+  if (!reader.unit.empty()) absl::StrAppend(&who, " (care unit ", Sv(reader.unit), ")");
   return absl::StrCat(
-      "withheld: the record of ", Sv(owner), " is not disclosed to ", Sv(reader), ": ",
+      "withheld: the record of ", whose, " is not disclosed to ",
+      who.empty() ? "a reader that names no organisation" : who,
+      ": ",
       verdict == Verdict::kBlocked ? "the patient has blocked it (spärr)"
                                    : "the patient has given no consent that names the reader");
 }

@@ -3,21 +3,26 @@
 // one shared journal but a set of consented disclosures between separate data owners (the
 // region, each municipality's HSL and SoL units); every read is checked here.
 //
-// The rules, for a resource owned by O (fhir::DataOwnerOf) and an organisation R that asks:
+// The rules, for a resource owned by O and kept by its care unit U (fhir::DataOwnerOf; U may be
+// absent), asked for by organisation R from care unit V:
 //   - a resource without an owner (the shared plan, team, workflow tasks, the patient's consents)
-//     and R's own record (O == R) are shown;
-//   - an active block (spärr) of O's record, against R or against every other organisation
-//     (no actors), withholds it, whatever the consents;
-//   - otherwise an active consent naming R as a recipient (any scope: the SIP consent or an
-//     opt-in) shows it, and without one it is withheld.
-// A consent is active while its status is "active" and `now` is within provision.period.
+//     is shown;
+//   - an active block (spärr) of U's record (inre spärr) withholds it from every other care
+//     unit, or only from those it names (by the unit's or its organisation's HSA-id);
+//   - an active block of O's record (yttre spärr) withholds it from every other organisation, or
+//     only from those it names, whatever the consents;
+//   - otherwise O's own units see it, and another organisation sees it while an active consent
+//     names R as a recipient (any scope: the SIP consent or an opt-in); without one, it is
+//     withheld.
+// A consent or block is active while its status is "active" and `now` is within
+// provision.period.
 //
 // The consents and blocks are the patient's Consent resources as the projection writes them
 // (fhir/internal/patient_projection.cc): recipients and blocked readers in provision.actor, the
 // blocked owner in Consent.organization, each as a reference with the organisation's HSA-id.
 //
 //   PatientDisclosure d = PatientDisclosure::FromConsents(consent_jsons, clock->Now());
-//   if (d.Check(fhir::DataOwnerOf(json), reader) != Verdict::kShown) ...;
+//   if (d.Check(fhir::DataOwnerOf(json), {.organization = org, .unit = unit}) != Verdict::kShown)
 //
 // Thread-safety: immutable once built.
 #ifndef CAREHUB_SERVICES_FHIR_INTERNAL_DISCLOSURE_H_
@@ -29,13 +34,20 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
+#include "carehub/fhir/resource_facts.h"
 
 namespace carehub::services::fhir_api {
 
 enum class Verdict {
   kShown,
   kNoConsent,  // another owner's record and no active consent names the reader
-  kBlocked,    // the patient has blocked the owner's record from the reader
+  kBlocked,    // the patient has blocked the owner's (or the unit's) record from the reader
+};
+
+// Who asks: HSA-ids of the organisation and the care unit ("" when not named).
+struct Reader {
+  std::string_view organization;
+  std::string_view unit;
 };
 
 class PatientDisclosure {
@@ -46,13 +58,13 @@ class PatientDisclosure {
   static PatientDisclosure FromConsents(const std::vector<std::string>& consents, absl::Time now,
                                         bool complete = true);
 
-  // `owner` and `reader` are HSA-ids; an empty owner means a shared resource.
-  Verdict Check(std::string_view owner, std::string_view reader) const;
+  // An owner without an organisation is a shared resource.
+  Verdict Check(const fhir::DataOwner& owner, const Reader& reader) const;
 
  private:
   struct Block {
-    std::string owner;
-    std::vector<std::string> readers;  // empty: every organisation but the owner
+    std::string owner;                 // an organisation's or a care unit's HSA-id
+    std::vector<std::string> readers;  // organisations or units; empty: all but the owner
   };
   absl::flat_hash_set<std::string> recipients_;  // of active consents
   std::vector<Block> blocks_;                    // active ones
@@ -61,7 +73,7 @@ class PatientDisclosure {
 
 // Why a resource was withheld, for an OperationOutcome: names the owner and the reader (HSA-ids,
 // never the patient).
-std::string WithheldReason(Verdict verdict, std::string_view owner, std::string_view reader);
+std::string WithheldReason(Verdict verdict, const fhir::DataOwner& owner, const Reader& reader);
 
 }  // namespace carehub::services::fhir_api
 

@@ -27,18 +27,29 @@ struct ResourceFacts {
 // object.
 bool ScanResource(std::string_view json, ResourceFacts* facts);
 
-// The extension by which the projection names whose record a resource belongs to: the data
-// owner (the care provider or the municipality's HSL or SoL unit) of the event that created it,
-// as a reference to its Organization with the HSA-id. Resources that hold one owner's care
-// (Encounter, Observation, Flag) carry it; the shared plan, team, workflow tasks and the
+// The extensions by which the projection names whose record a resource belongs to, fixed when
+// the resource is created: the data owner (the care provider, or the municipality's HSL or SoL
+// unit) of the event that created it, and the care unit that sent that event when it is not the
+// owner itself; each a reference to the Organization, with its HSA-id. Resources that hold one
+// owner's care carry them (HoldsOwnersCare); the shared plan, team, workflow tasks and the
 // patient's consents do not.
 inline constexpr char kDataOwnerExtension[] =
     "https://carehub.se/fhir/StructureDefinition/data-owner";
+inline constexpr char kDataOwnerUnitExtension[] =
+    "https://carehub.se/fhir/StructureDefinition/data-owner-unit";
 
-// The data owner's HSA-id a stored resource names in that extension (raw, still JSON-escaped);
-// empty when it has none. A text scan: a quote inside a JSON string is escaped, so the
-// extension's opening can only be the extension itself.
-std::string_view DataOwnerOf(std::string_view json);
+// Encounter, Observation and Flag: the types that hold one data owner's care.
+bool HoldsOwnersCare(std::string_view type);
+
+// HSA-ids (raw, still JSON-escaped); empty when the resource names none.
+struct DataOwner {
+  std::string_view organization;
+  std::string_view unit;
+};
+
+// The data owner a stored resource names in those extensions. A text scan: a quote inside a JSON
+// string is escaped, so an extension's opening can only be the extension itself.
+DataOwner DataOwnerOf(std::string_view json);
 
 }  // namespace carehub::fhir
 

@@ -47,10 +47,15 @@
 #include "carehub/audit/access_log.h"
 #include "carehub/base/clock.h"
 #include "carehub/fhir/read_model.h"
+#include "carehub/fhir/resource_facts.h"
 #include "carehub/fhir/search.h"
 #include "carehub/services/http_server.h"
 
 namespace carehub::services {
+
+namespace fhir_api {
+enum class Verdict;  // internal/disclosure.h
+}  // namespace fhir_api
 
 // Whether the read model has caught up with the log, for GET /health.
 struct FhirHealth {
@@ -107,6 +112,11 @@ class FhirApi : public HttpHandler {
   // Whether the asking organisation may see `json` (internal/disclosure.h: another data owner's
   // record needs the patient's consent and no block); when not, notes why in the call.
   absl::StatusOr<bool> Disclosed(Call& call, std::string_view json);
+  // The verdict on `json`, and the owner it turns on.
+  absl::StatusOr<fhir_api::Verdict> Judge(Call& call, std::string_view json,
+                                          fhir::DataOwner* owner);
+  absl::StatusOr<fhir_api::Verdict> JudgeProvenance(Call& call, std::string_view json,
+                                                    fhir::DataOwner* owner);
   // Drops from `page` what the asking organisation may not see.
   absl::Status Withhold(Call& call, fhir::SearchPage& page);
   // fhir_api_audit.cc: AuditEvent over the access log.
