@@ -214,6 +214,12 @@ fhir::SearchOptions SearchOptionsFor(const HttpRequest& request, const FhirApi::
           .max_count = options.max_count};
 }
 
+// Whether a search or history of `type` can hold what a reader may be refused: owned records, or
+// the Provenances that name them.
+bool MayHoldOwnedRecords(std::string_view type) {
+  return fhir::HoldsOwnersCare(type) || type == "Provenance";
+}
+
 // If-None-Match: "*", or a list of entity tags, weak or strong (weak comparison, RFC 7232 2.3.2).
 bool EtagMatches(std::string_view if_none_match, std::string_view version_id) {
   for (absl::string_view tag : absl::StrSplit(Sv(if_none_match), ',')) {
@@ -516,7 +522,13 @@ void FhirApi::HandleSearch(Call& call, std::string_view type, bool post) {
   absl::StatusOr<fhir::SearchPage> page =
       searcher_->Search(type, call.params, SearchOptionsFor(call.request, options_));
   if (!page.ok()) return call.Fail(page.status(), StatusFor(page.status()));
-  if (absl::Status s = Withhold(call, *page); !s.ok()) return call.Fail(s, 500);
+  const bool may_withhold = MayHoldOwnedRecords(type);
+  if (absl::Status s = Withhold(call, *page, may_withhold); !s.ok()) return call.Fail(s, 500);
+  if (call.checked && may_withhold && call.Param("_summary") == "count") {
+    absl::StatusOr<std::optional<uint64_t>> count = CountDisclosed(call, type);
+    if (!count.ok()) return call.Fail(count.status(), StatusFor(count.status()));
+    page->total = *count;
+  }
   call.Holds(*page);
   call.Ok(fhir_api::RenderSearchBundle(
       *page, {.base_url = call.base_url, .path = type, .issues = call.WithheldIssues()}, *spec));
@@ -530,7 +542,9 @@ void FhirApi::HandleHistory(Call& call, std::string_view type, std::string_view 
   absl::StatusOr<fhir::SearchPage> page =
       searcher_->History(type, id, call.params, SearchOptionsFor(call.request, options_));
   if (!page.ok()) return call.Fail(page.status(), StatusFor(page.status()));
-  if (absl::Status s = Withhold(call, *page); !s.ok()) return call.Fail(s, 500);
+  if (absl::Status s = Withhold(call, *page, id.empty() && MayHoldOwnedRecords(type)); !s.ok()) {
+    return call.Fail(s, 500);
+  }
   // One resource's versions have one owner: withheld, its history is refused like a read. (A
   // history Bundle has no place for an outcome entry.)
   if (!id.empty() && !call.withheld.empty()) return call.Error(403, call.withheld.begin()->first);
@@ -551,7 +565,7 @@ void FhirApi::HandleEverything(Call& call, std::string_view id) {
   absl::StatusOr<fhir::SearchPage> page =
       searcher_->Everything(id, call.params, SearchOptionsFor(call.request, options_));
   if (!page.ok()) return call.Fail(page.status(), StatusFor(page.status()));
-  if (absl::Status s = Withhold(call, *page); !s.ok()) return call.Fail(s, 500);
+  if (absl::Status s = Withhold(call, *page, true); !s.ok()) return call.Fail(s, 500);
   call.Holds(*page);
   const std::string path = absl::StrCat("Patient/", Sv(id), "/$everything");
   call.Ok(fhir_api::RenderSearchBundle(
@@ -629,7 +643,7 @@ absl::StatusOr<fhir_api::Verdict> FhirApi::JudgeProvenance(Call& call, std::stri
   return fhir_api::Verdict::kShown;
 }
 
-absl::Status FhirApi::Withhold(Call& call, fhir::SearchPage& page) {
+absl::Status FhirApi::Withhold(Call& call, fhir::SearchPage& page, bool may_withhold) {
   if (!call.checked) return absl::OkStatus();
   const size_t matches = page.matches.size();
   for (std::vector<std::string>* list : {&page.matches, &page.includes}) {
@@ -642,10 +656,38 @@ absl::Status FhirApi::Withhold(Call& call, fhir::SearchPage& page) {
     }
     list->resize(kept);
   }
-  // The total counted resources the reader may not see; how many there are on other pages is not
-  // known without reading them.
-  if (page.matches.size() != matches) page.total.reset();
+  // The total counts matches the reader may not see: on this page, or on others, unread.
+  const bool one_page = page.next_params.empty() && page.previous_params.empty();
+  if (page.matches.size() != matches || (may_withhold && !one_page)) page.total.reset();
   return absl::OkStatus();
+}
+
+// How many the index counts includes what the reader may not see: each match is read and judged,
+// page by page, up to kMaxCountedMatches; beyond, there is no count (nullopt).
+absl::StatusOr<std::optional<uint64_t>> FhirApi::CountDisclosed(Call& call, std::string_view type) {
+  constexpr uint64_t kMaxCountedMatches = 10'000;
+  // The same criteria, from the first match on, without what shapes the result.
+  fhir::SearchParams params;
+  for (const auto& [name, value] : call.params) {
+    if (name != "_summary" && name != "_count" && name != "_offset" && name != "_cursor" &&
+        name != "_include" && name != "_revinclude" && name != "_elements") {
+      params.emplace_back(name, value);
+    }
+  }
+  params.emplace_back("_count", std::to_string(options_.max_count));
+  const fhir::SearchOptions options = SearchOptionsFor(call.request, options_);
+  uint64_t shown = 0;
+  for (uint64_t read = 0; read < kMaxCountedMatches;) {
+    ASSIGN_OR_RETURN(fhir::SearchPage page, searcher_->Search(type, params, options));
+    for (const std::string& json : page.matches) {
+      ASSIGN_OR_RETURN(bool disclosed, Disclosed(call, json));
+      shown += disclosed ? 1 : 0;
+    }
+    read += page.matches.size();
+    if (page.next_params.empty()) return shown;
+    ASSIGN_OR_RETURN(params, fhir_api::ParseQuery(page.next_params));
+  }
+  return std::nullopt;
 }
 
 // AuditEvent: the access log, read by id (its position) and searched newest first. Reading it is

@@ -311,6 +311,17 @@ TEST_F(FhirDisclosureTest, SearchesAndEverythingLeaveOutWhatIsWithheldAndSaySo) 
   const std::vector<audit::AccessedResource>& held = entries->entries[0].resources;
   ASSERT_EQ(held.size(), 1u);
   EXPECT_EQ(held[0].id, stay_id);
+
+  // Counts count what the reader may see, and only when they can (not across unread pages).
+  EXPECT_EQ(Json::parse(Get("/fhir/Encounter?patient=" + Patient() + "&_summary=count",
+                            kRegionHsaId).body)["total"],
+            1);
+  EXPECT_EQ(Json::parse(Get("/fhir/Encounter?patient=" + Patient() + "&_summary=count", "").body)
+                ["total"],
+            2);
+  bundle = Json::parse(
+      Get("/fhir/Encounter?patient=" + Patient() + "&_count=1", kKommunHslHsaId).body);
+  EXPECT_FALSE(bundle.contains("total")) << bundle.dump();
 }
 
 TEST_F(FhirDisclosureTest, ABlockWithholdsDespiteTheConsentUntilItIsLifted) {

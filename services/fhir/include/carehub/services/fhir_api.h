@@ -117,8 +117,11 @@ class FhirApi : public HttpHandler {
                                           fhir::DataOwner* owner);
   absl::StatusOr<fhir_api::Verdict> JudgeProvenance(Call& call, std::string_view json,
                                                     fhir::DataOwner* owner);
-  // Drops from `page` what the asking organisation may not see.
-  absl::Status Withhold(Call& call, fhir::SearchPage& page);
+  // Drops from `page` what the asking organisation may not see, and a total that may count it
+  // (`may_withhold`: the search can match owned records, on other pages too).
+  absl::Status Withhold(Call& call, fhir::SearchPage& page, bool may_withhold);
+  // _summary=count of what the asking organisation may see; nullopt when too many to read.
+  absl::StatusOr<std::optional<uint64_t>> CountDisclosed(Call& call, std::string_view type);
   // fhir_api_audit.cc: AuditEvent over the access log.
   void RouteAuditEvent(Call& call, const std::vector<std::string_view>& segments);
   void HandleAuditEventRead(Call& call, std::string_view id);
