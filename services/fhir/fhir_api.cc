@@ -684,7 +684,7 @@ absl::StatusOr<std::optional<uint64_t>> FhirApi::CountDisclosed(Call& call, std:
       shown += disclosed ? 1 : 0;
     }
     read += page.matches.size();
-    if (page.next_params.empty()) return shown;
+    if (page.next_params.empty() || page.matches.empty()) return shown;
     ASSIGN_OR_RETURN(params, fhir_api::ParseQuery(page.next_params));
   }
   return std::nullopt;
