@@ -180,7 +180,8 @@ TEST_F(ProjectionTest, MartaScenarioStatusTransitions) {
         EXPECT_EQ(enc["identifier"][0]["system"], "urn:oid:1.2.752.97.3.1.1");
         EXPECT_EQ(enc["location"][0]["status"], "active");
         // The stay is the region's record, kept by its hospital; the shared plan names no owner.
-        const DataOwner stay_owner = DataOwnerOf(ReadText("Encounter", StayId()));
+        const std::string stay_text = ReadText("Encounter", StayId());
+        const DataOwner stay_owner = DataOwnerOf(stay_text);  // views into the text
         EXPECT_EQ(stay_owner.organization, testing::kRegionHsaId);
         EXPECT_EQ(stay_owner.unit, testing::kHospitalHsaId);
         const std::string region_org =
@@ -298,8 +299,9 @@ TEST_F(ProjectionTest, MartaScenarioStatusTransitions) {
         EXPECT_EQ(enc["class"]["code"], "HH");
         EXPECT_EQ(enc["status"], "finished");
         // The municipal nurse's visit is the municipality's record, the alert's Flag the region's.
-        const DataOwner visit_owner = DataOwnerOf(
-            ReadText("Encounter", ResourceId("home-visit", absl::StrCat(kPatient, "-visit-1"))));
+        const std::string visit_text =
+            ReadText("Encounter", ResourceId("home-visit", absl::StrCat(kPatient, "-visit-1")));
+        const DataOwner visit_owner = DataOwnerOf(visit_text);
         EXPECT_EQ(visit_owner.organization, testing::kKommunHslHsaId);
         EXPECT_EQ(visit_owner.unit, "") << "sent by the owner itself";
         EXPECT_EQ(DataOwnerOf(ReadText("Flag", ResourceId("Flag", absl::StrCat("alert|", kPatient,

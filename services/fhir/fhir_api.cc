@@ -574,33 +574,36 @@ void FhirApi::HandleEverything(Call& call, std::string_view id) {
 
 absl::StatusOr<bool> FhirApi::Disclosed(Call& call, std::string_view json) {
   if (!call.checked) return true;
-  fhir::DataOwner owner;
-  ASSIGN_OR_RETURN(fhir_api::Verdict verdict, Judge(call, json, &owner));
+  std::string reason;
+  ASSIGN_OR_RETURN(fhir_api::Verdict verdict, Judge(call, json, &reason));
   if (verdict == fhir_api::Verdict::kShown) return true;
-  ++call.withheld[fhir_api::WithheldReason(verdict, owner, call.reader)];
+  ++call.withheld[reason];
   return false;
 }
 
 absl::StatusOr<fhir_api::Verdict> FhirApi::Judge(Call& call, std::string_view json,
-                                                 fhir::DataOwner* owner) {
+                                                 std::string* reason) {
   fhir::ResourceFacts facts;
   fhir::ScanResource(json, &facts);
-  *owner = fhir::DataOwnerOf(json);
-  if (owner->organization.empty()) {
+  const fhir::DataOwner owner = fhir::DataOwnerOf(json);  // views into `json`
+  if (owner.organization.empty()) {
     // A Provenance says who changed what, when and from which message: it is withheld with the
     // first of its targets that is.
-    if (facts.resource_type == "Provenance") return JudgeProvenance(call, json, owner);
+    if (facts.resource_type == "Provenance") return JudgeProvenance(call, json, reason);
     return fhir_api::Verdict::kShown;
   }
   const fhir_api::Reader& reader = call.reader;
-  if (reader.organization == owner->organization &&
-      (owner->unit.empty() || reader.unit == owner->unit)) {
+  if (reader.organization == owner.organization &&
+      (owner.unit.empty() || reader.unit == owner.unit)) {
     return fhir_api::Verdict::kShown;  // the unit's, or the owner's, own record
   }
   std::vector<std::string> patients;
   audit::PatientsReferencedBy(facts.resource_type, facts.id, json, &patients);
   // An owned resource names its patient; one that does not cannot be checked and is not shown.
-  if (patients.empty()) return fhir_api::Verdict::kNoConsent;
+  if (patients.empty()) {
+    *reason = fhir_api::WithheldReason(fhir_api::Verdict::kNoConsent, owner, reader);
+    return fhir_api::Verdict::kNoConsent;
+  }
   for (const std::string& patient : patients) {
     auto known = call.disclosures.find(patient);
     if (known == call.disclosures.end()) {
@@ -617,14 +620,17 @@ absl::StatusOr<fhir_api::Verdict> FhirApi::Judge(Call& call, std::string_view js
                                         /*complete=*/consents->next_params.empty()))
                   .first;
     }
-    const fhir_api::Verdict verdict = known->second.Check(*owner, reader);
-    if (verdict != fhir_api::Verdict::kShown) return verdict;
+    const fhir_api::Verdict verdict = known->second.Check(owner, reader);
+    if (verdict != fhir_api::Verdict::kShown) {
+      *reason = fhir_api::WithheldReason(verdict, owner, reader);
+      return verdict;
+    }
   }
   return fhir_api::Verdict::kShown;
 }
 
 absl::StatusOr<fhir_api::Verdict> FhirApi::JudgeProvenance(Call& call, std::string_view json,
-                                                           fhir::DataOwner* owner) {
+                                                           std::string* reason) {
   const nlohmann::json provenance = nlohmann::json::parse(json, nullptr, false);
   if (!provenance.is_object()) return absl::DataLossError("a stored Provenance does not parse");
   for (const nlohmann::json& target : provenance.value("target", nlohmann::json::array())) {
@@ -636,10 +642,9 @@ absl::StatusOr<fhir_api::Verdict> FhirApi::JudgeProvenance(Call& call, std::stri
     absl::StatusOr<std::string> resource = model_->Read(parts[0], parts[1]);
     if (absl::IsNotFound(resource.status())) continue;
     if (!resource.ok()) return resource.status();
-    ASSIGN_OR_RETURN(fhir_api::Verdict verdict, Judge(call, *resource, owner));
+    ASSIGN_OR_RETURN(fhir_api::Verdict verdict, Judge(call, *resource, reason));
     if (verdict != fhir_api::Verdict::kShown) return verdict;
   }
-  *owner = {};
   return fhir_api::Verdict::kShown;
 }
 

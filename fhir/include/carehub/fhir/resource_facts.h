@@ -41,7 +41,7 @@ inline constexpr char kDataOwnerUnitExtension[] =
 // Encounter, Observation and Flag: the types that hold one data owner's care.
 bool HoldsOwnersCare(std::string_view type);
 
-// HSA-ids (raw, still JSON-escaped); empty when the resource names none.
+// HSA-ids (raw, still JSON-escaped), viewing the resource's text; empty when it names none.
 struct DataOwner {
   std::string_view organization;
   std::string_view unit;

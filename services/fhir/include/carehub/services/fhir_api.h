@@ -47,7 +47,6 @@
 #include "carehub/audit/access_log.h"
 #include "carehub/base/clock.h"
 #include "carehub/fhir/read_model.h"
-#include "carehub/fhir/resource_facts.h"
 #include "carehub/fhir/search.h"
 #include "carehub/services/http_server.h"
 
@@ -112,11 +111,10 @@ class FhirApi : public HttpHandler {
   // Whether the asking organisation may see `json` (internal/disclosure.h: another data owner's
   // record needs the patient's consent and no block); when not, notes why in the call.
   absl::StatusOr<bool> Disclosed(Call& call, std::string_view json);
-  // The verdict on `json`, and the owner it turns on.
-  absl::StatusOr<fhir_api::Verdict> Judge(Call& call, std::string_view json,
-                                          fhir::DataOwner* owner);
+  // The verdict on `json`; when it is withheld, `reason` says why (internal/disclosure.h).
+  absl::StatusOr<fhir_api::Verdict> Judge(Call& call, std::string_view json, std::string* reason);
   absl::StatusOr<fhir_api::Verdict> JudgeProvenance(Call& call, std::string_view json,
-                                                    fhir::DataOwner* owner);
+                                                    std::string* reason);
   // Drops from `page` what the asking organisation may not see, and a total that may count it
   // (`may_withhold`: the search can match owned records, on other pages too).
   absl::Status Withhold(Call& call, fhir::SearchPage& page, bool may_withhold);
