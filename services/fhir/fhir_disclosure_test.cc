@@ -201,6 +201,18 @@ class FhirDisclosureTest : public ::testing::Test {
     ASSERT_TRUE(fhir::testing::ProjectLog(log_->store(), *model_).ok());
   }
 
+  // Märta blocks the region's record; `scope` narrows it (a unit, the readers kept out).
+  void BlockRegionsRecord(int seq, const std::string& block_id,
+                          const std::function<void(care::v1::RecordBlocked&)>& scope) {
+    Record(seq, [&](care::v1::CareEvent& e) {
+      care::v1::RecordBlocked* b = e.mutable_record_blocked();
+      b->set_block_id(block_id);
+      b->mutable_blocked_owner()->set_kind(care::v1::DATA_OWNER_KIND_REGION);
+      b->mutable_blocked_owner()->set_organisation_hsa_id(kRegionHsaId);
+      scope(*b);
+    });
+  }
+
   static std::string Stay() {
     return "/fhir/Encounter/" +
            fhir::ResourceId("stay", absl::StrCat(kScenarioPatient, "|1.2.752.97.3.1.1|V-",
@@ -326,12 +338,8 @@ TEST_F(FhirDisclosureTest, SearchesAndEverythingLeaveOutWhatIsWithheldAndSaySo) 
 
 TEST_F(FhirDisclosureTest, ABlockWithholdsDespiteTheConsentUntilItIsLifted) {
   ASSERT_EQ(Status(Stay(), kKommunHslHsaId), 200);
-  Record(901, [](care::v1::CareEvent& e) {
-    care::v1::RecordBlocked* b = e.mutable_record_blocked();
-    b->set_block_id("block-1");
-    b->mutable_blocked_owner()->set_kind(care::v1::DATA_OWNER_KIND_REGION);
-    b->mutable_blocked_owner()->set_organisation_hsa_id(kRegionHsaId);
-    b->add_blocked_from()->set_hsa_id(kKommunHslHsaId);
+  BlockRegionsRecord(901, "block-1", [](care::v1::RecordBlocked& b) {
+    b.add_blocked_from()->set_hsa_id(kKommunHslHsaId);
   });
   Response r = Get(Stay(), kKommunHslHsaId);
   EXPECT_EQ(r.status, 403);
@@ -376,12 +384,8 @@ TEST_F(FhirDisclosureTest, AProvenanceIsWithheldWithTheRecordItNames) {
 }
 
 TEST_F(FhirDisclosureTest, ABlockOfTheHospitalsRecordClosesItToOtherCareUnits) {
-  Record(904, [](care::v1::CareEvent& e) {
-    care::v1::RecordBlocked* b = e.mutable_record_blocked();
-    b->set_block_id("block-hospital");
-    b->mutable_blocked_owner()->set_kind(care::v1::DATA_OWNER_KIND_REGION);
-    b->mutable_blocked_owner()->set_organisation_hsa_id(kRegionHsaId);
-    b->mutable_blocked_unit()->set_hsa_id(kHospitalHsaId);
+  BlockRegionsRecord(904, "block-hospital", [](care::v1::RecordBlocked& b) {
+    b.mutable_blocked_unit()->set_hsa_id(kHospitalHsaId);
   });
   EXPECT_EQ(Status(Stay(), kRegionHsaId, kHospitalHsaId), 200);
   Response r = Get(Stay(), kRegionHsaId, kVardcentralHsaId);
