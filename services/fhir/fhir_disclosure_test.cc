@@ -140,6 +140,9 @@ TEST(PatientDisclosureTest, WhatCannotBeReadWithholdsRatherThanShows) {
   for (const std::string& bad :
        {std::string("{not json"), std::string(R"({"resourceType":"Consent","status":"active"})"),
         std::string(R"({"resourceType":"Consent","status":"active","provision":{"type":"deny"}})"),
+        std::string(R"({"resourceType":"Consent","status":"active","organization":[{"identifier":)"
+                    R"({"system":"urn:oid:2.5.4.97","value":"2321000131"}}],)"
+                    R"("provision":{"type":"deny"}})"),
         Permit("active", R"({"start":"yesterday"})", kKommunHslHsaId)}) {
     PatientDisclosure d = PatientDisclosure::FromConsents({consent, bad}, kNow);
     EXPECT_EQ(d.Check(kStay, kKommun), Verdict::kBlocked) << bad;

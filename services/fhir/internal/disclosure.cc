@@ -92,7 +92,10 @@ PatientDisclosure PatientDisclosure::FromConsents(const std::vector<std::string>
       continue;
     }
     for (const Json& organization : *organizations) {
-      d.blocks_.push_back({HsaIdOf(organization), actors});
+      std::string owner = HsaIdOf(organization);
+      // A block whose owner is not named by HSA-id cannot be matched to a record: fail closed.
+      if (owner.empty()) d.unreadable_ = true;
+      d.blocks_.push_back({std::move(owner), actors});
     }
   }
   return d;
