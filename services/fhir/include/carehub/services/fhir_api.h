@@ -17,6 +17,11 @@
 // made durable is not served: 503 with an OperationOutcome. The access log is also served, as
 // AuditEvent: read by id and search by patient, agent and date (internal/audit_event_search.h).
 //
+// Disclosure: a request that is not anonymous sees another data owner's (or care unit's) record
+// (Encounter, Observation, Flag, and the Provenances that name them) only as the patient's
+// consents and blocks allow (internal/disclosure.h); what it may not see is 403 on read, vread
+// and instance history, and left out of Bundles with an outcome entry that says so.
+//
 //   FhirApi api(read_model.get(), {.health = [&] { return ...; }});
 //   HttpServer server(&api, {.address = "127.0.0.1:8080"});
 //   ASSIGN_OR_RETURN(int port, server.Start());
