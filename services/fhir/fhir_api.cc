@@ -593,10 +593,8 @@ absl::StatusOr<fhir_api::Verdict> FhirApi::Judge(Call& call, std::string_view js
     return fhir_api::Verdict::kShown;
   }
   const fhir_api::Reader& reader = call.reader;
-  if (reader.organization == owner.organization &&
-      (owner.unit.empty() || reader.unit == owner.unit)) {
-    return fhir_api::Verdict::kShown;  // the unit's, or the owner's, own record
-  }
+  // The keeper's own record: no consents to read.
+  if (fhir_api::KeepsRecord(reader, owner)) return fhir_api::Verdict::kShown;
   std::vector<std::string> patients;
   audit::PatientsReferencedBy(facts.resource_type, facts.id, json, &patients);
   // An owned resource names its patient; one that does not cannot be checked and is not shown.

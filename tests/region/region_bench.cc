@@ -11,8 +11,8 @@
 // copy if the region must stay as generated. The benchmark's read model (DATA_DIR/bench-fhir-PID)
 // is removed at the end unless CAREHUB_BENCH_KEEP_MODEL is set (e.g. to move it to DATA_DIR/fhir
 // and serve the region without projecting it again). --model_dir projects into a model of the
-// caller's instead and keeps it: rebuild into an empty one, then measure the lag on it again
-// with --rebuild=false once RocksDB has compacted it, as a running hub's model would be. Targets (DESIGN/issue): rebuild >= 50,000 events/s,
+// caller's instead and keeps it: rebuild into an empty one, then measure the lag on it again with
+// --rebuild=false, without a rebuild before. Targets (DESIGN/issue): rebuild >= 50,000 events/s,
 // lag p99 < 50 ms at 2,000 events/s.
 #include <algorithm>
 #include <atomic>
@@ -46,9 +46,9 @@ ABSL_FLAG(std::string, data_dir, "", "A data directory written by carehub-synth-
 ABSL_FLAG(bool, rebuild, true, "Measure the rebuild.");
 ABSL_FLAG(std::string, model_dir, "",
           "A read model to project into and keep, e.g. DATA_DIR/fhir where carehubd keeps it; it "
-          "is caught up first. With --rebuild=false the lag is then measured on a model that has "
-          "settled, not on one that RocksDB is still compacting. Empty: a new model in "
-          "DATA_DIR/bench-fhir-PID, removed at the end.");
+          "is caught up first. With --rebuild=false the lag is then measured on that model, "
+          "without a rebuild just before. Empty: a new model in DATA_DIR/bench-fhir-PID, removed "
+          "at the end.");
 ABSL_FLAG(uint64_t, rebuild_events, 0,
           "Time the rebuild over the first N events only (0: the whole log); for quick profiles.");
 ABSL_FLAG(double, lag_seconds, 20, "How long the lag phase appends (0: skip it).");

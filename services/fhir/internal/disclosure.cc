@@ -101,21 +101,23 @@ PatientDisclosure PatientDisclosure::FromConsents(const std::vector<std::string>
   return d;
 }
 
+bool KeepsRecord(const Reader& reader, const fhir::DataOwner& owner) {
+  return reader.organization == owner.organization &&
+         (owner.unit.empty() || reader.unit == owner.unit);
+}
+
 Verdict PatientDisclosure::Check(const fhir::DataOwner& owner, const Reader& reader) const {
-  if (owner.organization.empty()) return Verdict::kShown;
+  if (owner.organization.empty() || KeepsRecord(reader, owner)) return Verdict::kShown;
+  // Blocks unknown: only the keeper sees it.
+  if (unreadable_) return Verdict::kBlocked;
+  // Not the keeper: another unit of the owner, or another organisation.
   const bool same_organization = reader.organization == owner.organization;
-  const bool same_unit = same_organization && !owner.unit.empty() && reader.unit == owner.unit;
-  if (unreadable_) {
-    // Blocks unknown: only the unit that keeps the record (or, without one, the owner) sees it.
-    return same_organization && (owner.unit.empty() || same_unit) ? Verdict::kShown
-                                                                    : Verdict::kBlocked;
-  }
   auto names = [](const Block& block, std::string_view who) {
     return !who.empty() &&
            std::find(block.readers.begin(), block.readers.end(), who) != block.readers.end();
   };
   for (const Block& block : blocks_) {
-    if (!owner.unit.empty() && block.owner == owner.unit && !same_unit &&
+    if (!owner.unit.empty() && block.owner == owner.unit &&
         (block.readers.empty() || names(block, reader.organization) || names(block, reader.unit))) {
       return Verdict::kBlocked;  // inre spärr: the unit's record, from other units
     }

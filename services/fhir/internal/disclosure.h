@@ -71,6 +71,10 @@ class PatientDisclosure {
   bool unreadable_ = false;  // a Consent could not be read, or not all were given
 };
 
+// Whether `reader` is the unit that keeps the record or, for a record no unit keeps, its owner:
+// then it is shown whatever the patient's consents and blocks (which need not be read).
+bool KeepsRecord(const Reader& reader, const fhir::DataOwner& owner);
+
 // Why a resource was withheld, for an OperationOutcome: names the owner and the reader (HSA-ids,
 // never the patient).
 std::string WithheldReason(Verdict verdict, const fhir::DataOwner& owner, const Reader& reader);
