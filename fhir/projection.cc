@@ -1,13 +1,12 @@
 #include "carehub/fhir/projection.h"
 
-#include <openssl/sha.h>
-
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "carehub/base/sha256.h"
 #include "carehub/base/status_macros.h"
 #include "carehub/base/strings.h"
 #include "carehub/care/v1/events.pb.h"
@@ -90,16 +89,7 @@ absl::Status Dispatch(ProjectionContext& ctx, const CareEvent& e) {
 }  // namespace
 
 std::string ResourceId(std::string_view kind, std::string_view internal_id) {
-  const std::string input = absl::StrCat(Sv(kind), "|", Sv(internal_id));
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (int i = 0; i < 16; ++i) {
-    id += kHex[digest[i] >> 4];
-    id += kHex[digest[i] & 15];
-  }
-  return id;
+  return Sha256Hex({kind, "|", internal_id}).substr(0, 32);
 }
 
 absl::StatusOr<ProjectionOutput> Project(const ProjectionLookup& lookup,

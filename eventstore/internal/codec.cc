@@ -1,11 +1,9 @@
 #include "eventstore/internal/codec.h"
 
-#include <openssl/evp.h>
-
-#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "carehub/base/sha256.h"
 
 namespace carehub::eventstore::internal {
 namespace {
@@ -151,27 +149,8 @@ std::string EncodeRecord(const RecordedEvent& event) {
 }
 
 Hash ChainHash(const Hash& previous, std::string_view record) {
-  // One digest context per thread, reused: allocating one per event would cost more than the
-  // hashing itself for small events.
-  struct Context {
-    Context() : ctx(EVP_MD_CTX_new()) {}
-    ~Context() { EVP_MD_CTX_free(ctx); }
-    EVP_MD_CTX* ctx;
-  };
-  thread_local Context context;
-  // Fetched once: OpenSSL 3 looks EVP_sha256() up in its provider registry at every init, which
-  // cost about as much as hashing a small event.
-  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  Hash out;
-  unsigned int size = 0;
-  bool ok = sha256 != nullptr && context.ctx != nullptr && EVP_DigestInit_ex(context.ctx, sha256, nullptr) == 1 &&
-            EVP_DigestUpdate(context.ctx, previous.data(), previous.size()) == 1 &&
-            EVP_DigestUpdate(context.ctx, record.data(), record.size()) == 1 &&
-            EVP_DigestFinal_ex(context.ctx, out.data(), &size) == 1 && size == out.size();
-  // SHA-256 over memory cannot fail short of allocation failure inside OpenSSL; a store that
-  // cannot hash must not write.
-  if (!ok) std::abort();
-  return out;
+  return Sha256({std::string_view(reinterpret_cast<const char*>(previous.data()), previous.size()),
+                 record});
 }
 
 std::string EncodeStoredEvent(const RecordedEvent& event) {

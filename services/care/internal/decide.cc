@@ -1,13 +1,11 @@
 #include "services/care/internal/decide.h"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <string_view>
 #include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "carehub/base/sha256.h"
 #include "carehub/base/status_macros.h"
 #include "carehub/base/strings.h"
 #include "google/protobuf/descriptor.h"
@@ -204,10 +202,7 @@ absl::Status ValidateEnvelope(const v1::CommandRequest& command) {
 
 std::string EventIdBase(const v1::CommandRequest& command) {
   const std::string key = CommandKey(command.source().system(), command.command_id());
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
-  const std::string hex = absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+  const std::string hex = Sha256Hex({key});
   return absl::StrCat("ev-", hex.substr(0, 40));
 }
 
