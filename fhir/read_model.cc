@@ -8,6 +8,8 @@
 //   column family "versions" (every version, for vread and history)
 //     key   := type "/" id "/" version        version = uint64, 8 bytes big-endian
 //     value := resource JSON of that version
+//     (values of kMinBlobBytes or more live in blob files, the SST files holding a reference;
+//     see FamilyOptions. Reads resolve it transparently.)
 //   column family "state" (the projection's own indexes, see fhir/internal/projections.h)
 //     key   := state key, e.g. "activity/<activity_id>"
 //     value := state value
@@ -83,6 +85,8 @@ constexpr char kSchemaKey[] = "schema";
 constexpr char kSchemaVersion[] = "5";
 // Bytes of recently written resources the writer keeps (see fhir/internal/resource_cache.h).
 constexpr size_t kResourceCacheBytes = size_t{256} << 20;
+// Versions from this size go to blob files (FamilyOptions): nearly every one.
+constexpr uint64_t kMinBlobBytes = 256;
 
 std::string BigEndian(uint64_t v) {
   std::string out(8, '\0');
@@ -132,11 +136,29 @@ rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.s
 // Every family has a Bloom filter: the projection looks up many keys that do not exist yet (each
 // new resource, state key and Organization it meets), and without one each such miss reads a
 // block of every SST file.
-rocksdb::ColumnFamilyOptions FamilyOptions() {
+//
+// The versions family keeps its JSON in blob files (RocksDB's integrated BlobDB), its SST files
+// only the keys and a reference. Nearly every byte the projection writes is resource JSON (every
+// event writes a version and usually a Provenance), and compaction would otherwise rewrite it
+// level after level. Versions are never changed or deleted, so their blob files are written once
+// and never collected. (Current versions, replaced all the time, stay in their SST files: blob
+// garbage collection would rewrite them as compaction does.)
+rocksdb::ColumnFamilyOptions FamilyOptions(std::string_view name) {
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions options;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  if (name == kVersions) {
+    options.enable_blob_files = true;
+    options.min_blob_size = kMinBlobBytes;
+    options.blob_compression_type = rocksdb::kLZ4Compression;
+    // With the values elsewhere a flushed memtable makes a small SST file, so level 0 gains
+    // files much faster than bytes: merge more of them at a time, and throttle writes only when
+    // far more of them wait than RocksDB's defaults (4, 20, 36) assume for files of full size.
+    options.level0_file_num_compaction_trigger = 8;
+    options.level0_slowdown_writes_trigger = 48;
+    options.level0_stop_writes_trigger = 64;
+  }
   return options;
 }
 
@@ -575,7 +597,7 @@ absl::Status ClearForSchema(rocksdb::DB& db, std::vector<rocksdb::ColumnFamilyHa
     RETURN_IF_ERROR(FromRocks(db.DropColumnFamily(h), "drop column family"));
     RETURN_IF_ERROR(FromRocks(db.DestroyColumnFamilyHandle(h), "drop column family"));
     h = nullptr;
-    RETURN_IF_ERROR(FromRocks(db.CreateColumnFamily(FamilyOptions(), name, &h),
+    RETURN_IF_ERROR(FromRocks(db.CreateColumnFamily(FamilyOptions(name), name, &h),
                               "create column family"));
   }
   rocksdb::WriteBatch batch;
@@ -611,10 +633,15 @@ absl::StatusOr<std::unique_ptr<ReadModel>> ReadModel::Open(const Options& option
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
+  // The meta family (the checkpoint) is written with every batch but holds a few bytes, so it
+  // never fills a memtable: without a cap every write-ahead log file since its last flush would be
+  // kept (gigabytes on a region), and replayed on every open.
+  db_options.max_total_wal_size = uint64_t{256} << 20;
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  families.emplace_back(rocksdb::kDefaultColumnFamilyName, FamilyOptions());
+  families.emplace_back(rocksdb::kDefaultColumnFamilyName,
+                        FamilyOptions(rocksdb::kDefaultColumnFamilyName));
   for (const char* name : {kResources, kVersions, kState, kMeta, kSearch}) {
-    families.emplace_back(name, FamilyOptions());
+    families.emplace_back(name, FamilyOptions(name));
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
