@@ -169,10 +169,22 @@ absl::Status EventStoreImpl::OpenDatabase() {
   rocksdb::ColumnFamilyOptions family;
   family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
+  rocksdb::ColumnFamilyOptions events = family;
   // Positions only grow: one insert hint for the whole family turns each memtable insert into
   // an append instead of a search from the top of the skip list.
-  rocksdb::ColumnFamilyOptions events = family;
   events.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
+  // The log is read mostly in position order (catch-up, subscriptions, replay, verification),
+  // where every block costs a block-cache lookup, an allocation and a decompression whatever its
+  // size: a block of 16 KiB holds ~30 events of 500 bytes instead of ~8, and LZ4 decompresses
+  // about twice as fast as Snappy. carehub-eventstore-bench measured 1.3-2.7x the catch-up
+  // throughput of 4 KiB Snappy blocks (catchup.*), appends unchanged. A point read (an event of
+  // a stream) decompresses the larger block: a few microseconds.
+  {
+    rocksdb::BlockBasedTableOptions log_table = table;
+    log_table.block_size = 16u << 10;
+    events.table_factory.reset(rocksdb::NewBlockBasedTableFactory(log_table));
+    events.compression = rocksdb::kLZ4Compression;
+  }
   // Almost every id lookup is for a new id: a memtable Bloom filter answers those without
   // searching the memtable.
   rocksdb::ColumnFamilyOptions lookups = family;
