@@ -62,6 +62,7 @@ SubscribeReactor* SubscribeReactor::Start(std::unique_ptr<eventstore::Subscripti
   {
     absl::MutexLock lock(&reactor->mu_);
     reactor->self_ = reactor;
+    reactor->polling_ = true;  // the poll scheduled below, or none after a refusal
   }
   if (registry->Add(reactor)) {
     reactor->SchedulePoll();
@@ -109,9 +110,8 @@ void SubscribeReactor::OnWriteDone(bool ok) {
       if (!pending_.empty()) {
         write_in_flight_ = true;
         action.write = &pending_.front();
-      } else {
-        action.poll = true;
       }
+      action.poll = ShouldPollLocked();
     }
     action.finish = TakeFinishLocked();
   }
@@ -160,12 +160,13 @@ void SubscribeReactor::Poll() {
     absl::MutexLock lock(&mu_);
     if (stop_status_.has_value()) return;
   }
-  // Only one poll is ever outstanding (each ends in exactly one write, wait, poll or finish), so
-  // the subscription is used by one thread at a time, as it requires.
+  // Only one poll is ever outstanding (polling_), so the subscription is used by one thread at a
+  // time, as it requires.
   absl::StatusOr<eventstore::SubscriptionBatch> batch = subscription_->Poll();
   Action action;
   {
     absl::MutexLock lock(&mu_);
+    polling_ = false;
     if (!stop_status_.has_value()) {
       if (!batch.ok()) {
         if (batch.status().code() != absl::StatusCode::kUnavailable &&
@@ -178,13 +179,15 @@ void SubscribeReactor::Poll() {
       } else {
         const bool caught_up = batch->caught_up;
         QueueBatchLocked(*std::move(batch));
-        if (!pending_.empty()) {
+        if (!write_in_flight_ && !pending_.empty()) {
           write_in_flight_ = true;
           action.write = &pending_.front();
-        } else if (caught_up) {
-          action.wait = true;
-        } else {
-          action.poll = true;
+        }
+        // At the head, the next poll waits for events; otherwise it reads the next batch while
+        // this one is being written (ShouldPollLocked bounds how far ahead).
+        if (ShouldPollLocked()) {
+          action.wait = caught_up;
+          action.poll = !caught_up;
         }
       }
     }
@@ -227,6 +230,15 @@ void SubscribeReactor::QueueBatchLocked(eventstore::SubscriptionBatch batch) {
   response->set_caught_up(batch.caught_up);
   sent_checkpoint_ = batch.checkpoint;
   sent_caught_up_ = batch.caught_up;
+}
+
+bool SubscribeReactor::ShouldPollLocked() {
+  // One batch ahead of the transport at most: a poll while the written response is the only one
+  // queued, none while a poll is outstanding (a subscription is used by one thread at a time).
+  if (polling_ || stop_status_.has_value()) return false;
+  if (pending_.size() > (write_in_flight_ ? 1u : 0u)) return false;
+  polling_ = true;
+  return true;
 }
 
 std::optional<grpc::Status> SubscribeReactor::TakeFinishLocked() {

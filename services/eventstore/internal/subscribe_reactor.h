@@ -1,7 +1,9 @@
 // SubscribeReactor: one Subscribe call, streaming batches from an eventstore::Subscription.
 //
-// Pull-driven, so that a slow client slows only itself: the next batch is polled only after the
-// previous response was written to the transport. Polls run on the service's executor (a poll
+// Pull-driven, so that a slow client slows only itself: a batch is polled while at most one
+// response waits for the transport (the one being written), so reading the next batch from the
+// store overlaps writing this one, and a client that stops reading holds at most one batch
+// beyond what the transport has taken. Polls run on the service's executor (a poll
 // may read from disk while catching up); at the head, the reactor parks with
 // Subscription::NotifyWhenReady, whose callback only schedules the next poll.
 //
@@ -97,6 +99,8 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<eventstore::v1::S
   void Perform(Action action);
   // Turns a polled batch into responses in pending_, splitting it under max_response_bytes.
   void QueueBatchLocked(eventstore::SubscriptionBatch batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether to poll (or park for events) now; if so, marks the poll outstanding.
+  bool ShouldPollLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The status to finish with, once stopping and no write is in flight; at most once.
   std::optional<grpc::Status> TakeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -110,6 +114,8 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<eventstore::v1::S
   // Responses not yet written; the front one is in flight while write_in_flight_.
   std::deque<eventstore::v1::SubscribeResponse> pending_ ABSL_GUARDED_BY(mu_);
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  // A poll is scheduled, running, or parked until the store has events.
+  bool polling_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> stop_status_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   // What the client was last told, to send progress-only responses sparingly.
