@@ -107,10 +107,7 @@ void SubscribeReactor::OnWriteDone(bool ok) {
       stop_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "the subscriber went away");
     }
     if (!stop_status_.has_value()) {
-      if (!pending_.empty()) {
-        write_in_flight_ = true;
-        action.write = &pending_.front();
-      }
+      action.write = NextWriteLocked();
       action.poll = ShouldPollLocked();
     }
     action.finish = TakeFinishLocked();
@@ -179,10 +176,7 @@ void SubscribeReactor::Poll() {
       } else {
         const bool caught_up = batch->caught_up;
         QueueBatchLocked(*std::move(batch));
-        if (!write_in_flight_ && !pending_.empty()) {
-          write_in_flight_ = true;
-          action.write = &pending_.front();
-        }
+        action.write = NextWriteLocked();
         // At the head, the next poll waits for events; otherwise it reads the next batch while
         // this one is being written (ShouldPollLocked bounds how far ahead).
         if (ShouldPollLocked()) {
@@ -230,6 +224,12 @@ void SubscribeReactor::QueueBatchLocked(eventstore::SubscriptionBatch batch) {
   response->set_caught_up(batch.caught_up);
   sent_checkpoint_ = batch.checkpoint;
   sent_caught_up_ = batch.caught_up;
+}
+
+const pb::SubscribeResponse* SubscribeReactor::NextWriteLocked() {
+  if (write_in_flight_ || pending_.empty()) return nullptr;
+  write_in_flight_ = true;
+  return &pending_.front();
 }
 
 bool SubscribeReactor::ShouldPollLocked() {

@@ -3,8 +3,8 @@
 // Pull-driven, so that a slow client slows only itself: a batch is polled while at most one
 // response waits for the transport (the one being written), so reading the next batch from the
 // store overlaps writing this one, and a client that stops reading holds at most one batch
-// beyond what the transport has taken. Polls run on the service's executor (a poll
-// may read from disk while catching up); at the head, the reactor parks with
+// beyond what the transport has taken. Polls run on the service's executor (a poll may read
+// from disk while catching up); at the head, the reactor parks with
 // Subscription::NotifyWhenReady, whose callback only schedules the next poll.
 //
 // Lifetime: owned by a shared_ptr the reactor holds on itself until gRPC calls OnDone(). Queued
@@ -99,6 +99,9 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<eventstore::v1::S
   void Perform(Action action);
   // Turns a polled batch into responses in pending_, splitting it under max_response_bytes.
   void QueueBatchLocked(eventstore::SubscriptionBatch batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The front response, to be written now, marked in flight; null while one is in flight or none
+  // is queued.
+  const eventstore::v1::SubscribeResponse* NextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether to poll (or park for events) now; if so, marks the poll outstanding.
   bool ShouldPollLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The status to finish with, once stopping and no write is in flight; at most once.
