@@ -20,10 +20,11 @@
 //                         is cleared on Open and rebuilt
 //   column family "search" (fhir/internal/search_index.h builds these keys)
 //     key   := "x" type "/" param NUL entry NUL id          value := ""
-//       entry := "c:" code                 token: a code, whatever its system
-//              | "s:" system "|" code      token: system and code ("s:|code": no system)
-//              | "r:" type "/" id          reference, literal, without base URL or version
-//              | "i:" id                   reference: its id alone (a search by bare id)
+//       entry := "t:" code 0x01 system     token, code first: a search by code alone is a
+//                                          prefix scan ("t:" code 0x01), one with a system an
+//                                          exact key (no system: empty)
+//              | "r:" type "/" id          reference, literal, without base URL or version; a
+//                                          search by bare id looks up each type it may name
 //              | "n:" normalized           string: lower case, accents removed, at most 64
 //                                          bytes (longer strings: their first 64)
 //     key   := "h" type "/" position "/" id   position = the event's log position + 1, 8 bytes
@@ -79,10 +80,11 @@ constexpr char kSchemaKey[] = "schema";
 // 1: resources, versions, state, checkpoint. 2: the search index and type history. 3: the
 // identifier registry's streams are no longer projected (fhir/projection.cc). 4: a deterioration
 // alert also raises a Flag. 5: Encounter, Observation and Flag name their data owner
-// (kDataOwnerExtension).
+// (kDataOwnerExtension). 6: one entry per token ("t:") instead of "c:" and "s:", no "i:" entries
+// (a third of the keys; a bare id is looked up per type).
 // Bump it whenever the key grammar, the parameter table (fhir/internal/search_params.cc) or the
 // projection's rules change what is stored: entries of the old rules would otherwise linger.
-constexpr char kSchemaVersion[] = "5";
+constexpr char kSchemaVersion[] = "6";
 // Bytes of recently written resources the writer keeps (see fhir/internal/resource_cache.h).
 constexpr size_t kResourceCacheBytes = size_t{256} << 20;
 // Versions from this size go to blob files (FamilyOptions): nearly every one.

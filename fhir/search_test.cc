@@ -156,7 +156,8 @@ TEST_F(SearchTest, IndexAgreesWithTheJsonAfterEveryEvent) {
             internal::AppendReferences(*n, refs);
             for (const auto& t : tokens) {
               values.insert(t.code);
-              if (t.system.has_value()) values.insert(absl::StrCat(*t.system, "|", t.code));
+              values.insert(absl::StrCat(t.system.value_or(""), "|", t.code));
+              if (t.system.has_value()) values.insert(absl::StrCat(*t.system, "|"));
             }
             for (const auto& r : refs) {
               values.insert(r);

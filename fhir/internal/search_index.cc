@@ -60,14 +60,19 @@ const CompiledParam* FindCompiledParam(std::string_view type, std::string_view n
   return nullptr;
 }
 
-std::string CodeEntry(std::string_view code) { return absl::StrCat("c:", Sv(code)); }
-std::string SystemCodeEntry(std::string_view system, std::string_view code) {
-  return absl::StrCat("s:", Sv(system), "|", Sv(code));
+std::string TokenEntry(std::string_view system, std::string_view code) {
+  std::string entry = TokenCodePrefix(code);
+  entry.append(system);
+  return entry;
+}
+std::string TokenCodePrefix(std::string_view code) {
+  std::string entry = absl::StrCat("t:", Sv(code));
+  entry.push_back(kTokenSeparator);
+  return entry;
 }
 std::string ReferenceEntry(std::string_view type_and_id) {
   return absl::StrCat("r:", Sv(type_and_id));
 }
-std::string IdEntry(std::string_view id) { return absl::StrCat("i:", Sv(id)); }
 std::string StringEntry(std::string_view normalized) {
   return absl::StrCat("n:", Sv(Truncate(normalized, kMaxIndexedString)));
 }
@@ -100,18 +105,16 @@ std::vector<std::string> SearchIndexKeys(std::string_view type, std::string_view
         std::vector<Token> tokens;
         for (const JsonT* n : nodes) AppendTokens(*n, tokens);
         for (const Token& t : tokens) {
-          entries.push_back(CodeEntry(t.code));
-          entries.push_back(SystemCodeEntry(t.system.value_or(""), t.code));
+          // A separator inside the code would make its entry match a search for a shorter code.
+          if (t.code.find(kTokenSeparator) != std::string::npos) continue;
+          entries.push_back(TokenEntry(t.system.value_or(""), t.code));
         }
         break;
       }
       case SearchParamType::kReference: {
         std::vector<std::string> refs;
         for (const JsonT* n : nodes) AppendReferences(*n, refs);
-        for (const std::string& r : refs) {
-          entries.push_back(ReferenceEntry(r));
-          entries.push_back(IdEntry(r.substr(r.find('/') + 1)));
-        }
+        for (const std::string& r : refs) entries.push_back(ReferenceEntry(r));
         break;
       }
       case SearchParamType::kString: {

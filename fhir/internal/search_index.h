@@ -41,10 +41,14 @@ const CompiledParam* FindCompiledParam(std::string_view type, std::string_view n
 inline constexpr size_t kMaxIndexedString = 64;
 
 // Index entries (the part of a key that holds the value).
-std::string CodeEntry(std::string_view code);                               // "c:" code
-std::string SystemCodeEntry(std::string_view system, std::string_view code);  // "s:" sys "|" code
-std::string ReferenceEntry(std::string_view type_and_id);                   // "r:" Type/id
-std::string IdEntry(std::string_view id);                                   // "i:" id
+// A token is one entry, code first, so that a search by code alone (any system) is a prefix scan
+// and one with a system an exact one. The separator 0x01 cannot occur in a FHIR code (strings
+// exclude control characters); a code holding one is not indexed (see SearchIndexKeys).
+inline constexpr char kTokenSeparator = '\x01';
+std::string TokenEntry(std::string_view system, std::string_view code);  // "t:" code 0x01 system
+std::string TokenCodePrefix(std::string_view code);                      // "t:" code 0x01
+// A reference by its literal "Type/id". A search by bare id looks up each type it may name.
+std::string ReferenceEntry(std::string_view type_and_id);                // "r:" Type/id
 std::string StringEntry(std::string_view normalized);                       // "n:" prefix
 
 // "x" type "/" param "\0" entry: the keys of one value start with it followed by "\0" id. A

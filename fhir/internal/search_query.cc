@@ -1,5 +1,6 @@
 #include "fhir/internal/search_query.h"
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
 #include <string>
@@ -275,6 +276,21 @@ bool Matches(const Criterion& c, const nlohmann::json& resource) {
   }
 }
 
+namespace {
+
+// The types a bare id of a reference parameter may stand for: the parameter's targets and every
+// type the hub serves (a reference the projection wrote to a type outside the targets must still
+// be found), sorted and unique.
+std::vector<std::string_view> BareIdTypes(const SearchParamDef& def) {
+  std::vector<std::string_view> types(def.targets.begin(), def.targets.end());
+  for (const ResourceSearchDef& served : SearchDefinitions()) types.push_back(served.type);
+  std::sort(types.begin(), types.end());
+  types.erase(std::unique(types.begin(), types.end()), types.end());
+  return types;
+}
+
+}  // namespace
+
 bool IndexLookup(std::string_view type, const Criterion& c, std::vector<std::string>* prefixes,
                  bool* exact) {
   if (c.modifier == Modifier::kMissing || c.modifier == Modifier::kNot ||
@@ -288,19 +304,29 @@ bool IndexLookup(std::string_view type, const Criterion& c, std::vector<std::str
     std::string prefix;
     switch (c.param->def->type) {
       case SearchParamType::kToken:
+        // Codes with a separator or NUL are not indexed (SearchIndexKeys); "system|" (any code of
+        // a system) has no prefix in code-first entries. The type's resources are scanned.
+        if (v.code.find(kTokenSeparator) != std::string::npos ||
+            v.code.find('\0') != std::string::npos || (v.system.has_value() && v.code.empty())) {
+          return false;
+        }
         if (!v.system.has_value()) {
-          prefix = IndexPrefix(type, name, CodeEntry(v.code));
-          prefix.push_back('\0');
+          prefix = IndexPrefix(type, name, TokenCodePrefix(v.code));  // whatever the system
         } else {
-          prefix = IndexPrefix(type, name, SystemCodeEntry(*v.system, v.code));
-          if (!v.code.empty()) prefix.push_back('\0');  // "system|" is a prefix of any code
+          prefix = IndexPrefix(type, name, TokenEntry(*v.system, v.code));
+          prefix.push_back('\0');
         }
         break;
       case SearchParamType::kReference:
-        prefix = IndexPrefix(type, name,
-                             v.reference.find('/') != std::string::npos
-                                 ? ReferenceEntry(v.reference)
-                                 : IdEntry(v.reference));
+        if (v.reference.find('/') == std::string::npos) {
+          // A bare id: a reference of any type with that id, or a literal one without a type.
+          for (std::string_view target : BareIdTypes(*c.param->def)) {
+            const std::string typed = absl::StrCat(Sv(target), "/", v.reference);
+            prefixes->push_back(IndexPrefix(type, name, ReferenceEntry(typed)));
+            prefixes->back().push_back('\0');
+          }
+        }
+        prefix = IndexPrefix(type, name, ReferenceEntry(v.reference));
         prefix.push_back('\0');
         break;
       case SearchParamType::kString:
