@@ -49,7 +49,7 @@ std::string TokenEntry(std::string_view system, std::string_view code);  // "t:"
 std::string TokenCodePrefix(std::string_view code);                      // "t:" code 0x01
 // A reference by its literal "Type/id". A search by bare id looks up each type it may name.
 std::string ReferenceEntry(std::string_view type_and_id);                // "r:" Type/id
-std::string StringEntry(std::string_view normalized);                       // "n:" prefix
+std::string StringEntry(std::string_view normalized);                     // "n:" prefix
 
 // "x" type "/" param "\0" entry: the keys of one value start with it followed by "\0" id. A
 // string entry is scanned without the terminator (starts-with).
