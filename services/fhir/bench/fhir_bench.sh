@@ -6,6 +6,9 @@
 # (the default), and the last line compares them.
 #   fhir_bench.sh BUILD_DIR DATA_DIR [fhir_bench.mjs flags...]
 # carehubd's log (one access line per request) goes to DATA_DIR/../fhir-bench-carehubd.log.
+# The "on" run appends to DATA_DIR/access-log as it is: an access log grown by earlier runs brings
+# its compactions into the measurement (one of a few hundred MB takes seconds of CPU), so its size
+# is printed first; on benchmark data, remove it for comparable runs.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="$1"; data="$2"; shift 2
@@ -42,7 +45,8 @@ run_hub() {
 : > "$log"
 echo "== reads with the access log off (--access_log=false)"
 run_hub "--access_log=false" "$work/off.txt" "$@" --rows read
-echo "== the access log on (the default)"
+before="$(du -sh "$data/access-log" 2>/dev/null | cut -f1 || true)"
+echo "== the access log on (the default); the access log before the run: ${before:-none}"
 run_hub "" "$work/on.txt" "$@"
 rps() { sed -n 's/^bench name=read rps=\([0-9]*\).*/\1/p' "$1"; }
 off="$(rps "$work/off.txt")"; on="$(rps "$work/on.txt")"
