@@ -106,7 +106,7 @@ std::vector<std::string> SearchIndexKeys(std::string_view type, std::string_view
         for (const JsonT* n : nodes) AppendTokens(*n, tokens);
         for (const Token& t : tokens) {
           // A separator inside the code would make its entry match a search for a shorter code.
-          if (t.code.find(kTokenSeparator) != std::string::npos) continue;
+          if (!IndexableCode(t.code)) continue;
           entries.push_back(TokenEntry(t.system.value_or(""), t.code));
         }
         break;

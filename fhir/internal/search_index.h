@@ -43,8 +43,13 @@ inline constexpr size_t kMaxIndexedString = 64;
 // Index entries (the part of a key that holds the value).
 // A token is one entry, code first, so that a search by code alone (any system) is a prefix scan
 // and one with a system an exact one. The separator 0x01 cannot occur in a FHIR code (strings
-// exclude control characters); a code holding one is not indexed (see SearchIndexKeys).
+// exclude control characters); a code holding one (or a NUL) is not indexed, and a search for
+// it reads the type's resources.
 inline constexpr char kTokenSeparator = '\x01';
+inline bool IndexableCode(std::string_view code) {
+  return code.find(kTokenSeparator) == std::string_view::npos &&
+         code.find('\0') == std::string_view::npos;
+}
 std::string TokenEntry(std::string_view system, std::string_view code);  // "t:" code 0x01 system
 std::string TokenCodePrefix(std::string_view code);                      // "t:" code 0x01
 // A reference by its literal "Type/id". A search by bare id looks up each type it may name.

@@ -300,16 +300,14 @@ bool IndexLookup(std::string_view type, const Criterion& c, std::vector<std::str
   const std::string_view name = c.param->def->name;
   *exact = true;
   prefixes->clear();
+  std::vector<std::string_view> bare_id_types;  // filled for the first bare id
   for (const CriterionValue& v : c.values) {
     std::string prefix;
     switch (c.param->def->type) {
       case SearchParamType::kToken:
-        // Codes with a separator or NUL are not indexed (SearchIndexKeys); "system|" (any code of
-        // a system) has no prefix in code-first entries. The type's resources are scanned.
-        if (v.code.find(kTokenSeparator) != std::string::npos ||
-            v.code.find('\0') != std::string::npos || (v.system.has_value() && v.code.empty())) {
-          return false;
-        }
+        // "system|" (any code of a system) has no prefix in code-first entries: the type's
+        // resources are scanned, as for a code the index does not hold.
+        if (!IndexableCode(v.code) || (v.system.has_value() && v.code.empty())) return false;
         if (!v.system.has_value()) {
           prefix = IndexPrefix(type, name, TokenCodePrefix(v.code));  // whatever the system
         } else {
@@ -320,7 +318,8 @@ bool IndexLookup(std::string_view type, const Criterion& c, std::vector<std::str
       case SearchParamType::kReference:
         if (v.reference.find('/') == std::string::npos) {
           // A bare id: a reference of any type with that id, or a literal one without a type.
-          for (std::string_view target : BareIdTypes(*c.param->def)) {
+          if (bare_id_types.empty()) bare_id_types = BareIdTypes(*c.param->def);
+          for (std::string_view target : bare_id_types) {
             const std::string typed = absl::StrCat(Sv(target), "/", v.reference);
             prefixes->push_back(IndexPrefix(type, name, ReferenceEntry(typed)));
             prefixes->back().push_back('\0');
