@@ -9,6 +9,8 @@
 #include <random>
 #include <utility>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -22,6 +24,8 @@ namespace {
 
 using Json = nlohmann::json;
 
+constexpr char kAgentKeyPrefix[] = "agent:";
+
 // Event ids only make appends idempotent; an access entry is never retried with the same id, so
 // a random 128-bit id suffices.
 std::string NewEventId() {
@@ -33,24 +37,76 @@ std::vector<std::string> IndexKeys(const AccessEntry& entry) {
   std::vector<std::string> keys;
   for (const std::string& patient : entry.patients) keys.push_back(absl::StrCat("patient:", patient));
   const AccessAgent& a = entry.agent;
-  if (a.anonymous()) keys.push_back("agent:anonymous");
+  if (a.anonymous()) keys.push_back(absl::StrCat(kAgentKeyPrefix, "anonymous"));
   for (const std::string* id : {&a.user_hsa_id, &a.organization_hsa_id, &a.care_unit_hsa_id}) {
-    if (!id->empty() && std::find(keys.begin(), keys.end(), absl::StrCat("agent:", *id)) == keys.end()) {
-      keys.push_back(absl::StrCat("agent:", *id));
+    if (!id->empty() && std::find(keys.begin(), keys.end(), absl::StrCat(kAgentKeyPrefix, *id)) == keys.end()) {
+      keys.push_back(absl::StrCat(kAgentKeyPrefix, *id));
     }
   }
   return keys;
 }
 
-// The store's limits, with one index key allowed per patient: a search page of _count=1000 with
+// An entry's limits, with one index key allowed per patient: a search page of _count=1000 with
 // its includes can name thousands, and a read that cannot be logged is not served.
-const eventstore::Limits& AccessLimits() {
+const eventstore::Limits& EntryLimits() {
   static const eventstore::Limits limits = [] {
     eventstore::Limits l;
     l.max_index_keys = kMaxIndexKeys;
     return l;
   }();
   return limits;
+}
+
+// The store's: room for the agents of a whole append on its first entry, and for the member
+// that says how many entries the append holds (FileAgentsPerAppend).
+constexpr size_t kAppendMemberBytes = 32;
+const eventstore::Limits& StoreLimits() {
+  static const eventstore::Limits limits = [] {
+    eventstore::Limits l = EntryLimits();
+    l.max_index_keys += 3 * l.max_batch_events;
+    l.max_event_bytes += kAppendMemberBytes;
+    l.max_batch_bytes += kAppendMemberBytes;
+    return l;
+  }();
+  return limits;
+}
+
+// An append's agents are filed once, under its first entry, rather than under each entry: a
+// busy log's appends hold tens of reads by the same few users, organisations and care units,
+// and each index key is a memtable insert in the store's single writer. That first entry's
+// stored JSON then begins with "append":n (sorted first, as EncodeAccessEntry orders members),
+// so that a lookup by agent reads the append's n entries from it. A lone entry keeps its own
+// agent keys and no member, as every entry did before.
+void FileAgentsPerAppend(std::vector<eventstore::ProposedEvent>& events) {
+  if (events.size() < 2) return;
+  std::vector<std::string> agents;
+  for (eventstore::ProposedEvent& event : events) {
+    std::vector<std::string>& keys = event.index_keys;
+    auto own = std::stable_partition(keys.begin(), keys.end(), [](const std::string& key) {
+      return !absl::StartsWith(key, kAgentKeyPrefix);
+    });
+    agents.insert(agents.end(), std::make_move_iterator(own), std::make_move_iterator(keys.end()));
+    keys.erase(own, keys.end());
+  }
+  std::sort(agents.begin(), agents.end());
+  agents.erase(std::unique(agents.begin(), agents.end()), agents.end());
+  eventstore::ProposedEvent& first = events.front();
+  first.index_keys.insert(first.index_keys.end(), std::make_move_iterator(agents.begin()),
+                          std::make_move_iterator(agents.end()));
+  first.data.insert(1, absl::StrCat("\"append\":", events.size(), ","));
+}
+
+// How many entries the append that `event` begins holds, by its "append" member; 1 without one.
+absl::StatusOr<uint64_t> AppendEntries(const eventstore::RecordedEvent& event) {
+  static constexpr char kMember[] = "{\"append\":";
+  if (!absl::StartsWith(event.data, kMember)) return 1;
+  std::string_view digits = std::string_view(event.data).substr(sizeof(kMember) - 1);
+  digits = digits.substr(0, digits.find(','));
+  uint64_t n = 0;
+  if (!absl::SimpleAtoi(Sv(digits), &n) || n == 0) {
+    return absl::DataLossError(absl::StrCat("access entry at position ", event.position, ": a bad append member"));
+  }
+  return n;
 }
 
 bool Matches(const AccessEntry& entry, const AccessQuery& query) {
@@ -172,7 +228,7 @@ void PatientsReferencedBy(std::string_view resource_type, std::string_view id, s
 absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(const AccessLogOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<eventstore::EventStore> store,
                    eventstore::EventStore::Open(
-                       {.path = options.path, .clock = options.clock, .limits = AccessLimits(),
+                       {.path = options.path, .clock = options.clock, .limits = StoreLimits(),
                         // Lookups go through the index; a small cache and ring suit a log that is
                         // written far more than it is read.
                         .recent_events_capacity = 1024, .block_cache_bytes = 32u << 20,
@@ -221,7 +277,7 @@ void AccessLog::RecordAsync(AccessEntry entry, RecordCallback done) {
                                   .index_keys = IndexKeys(entry)};
   // Checked alone, before it joins a batch: an entry the store would reject must not fail the
   // others of its batch.
-  if (absl::Status valid = eventstore::ValidateEvent(event, AccessLimits()); !valid.ok()) return done(valid);
+  if (absl::Status valid = eventstore::ValidateEvent(event, EntryLimits()); !valid.ok()) return done(valid);
   Batch batch;
   {
     absl::MutexLock lock(&mu_);
@@ -253,12 +309,12 @@ AccessLog::Batch AccessLog::NextBatchLocked() {
 }
 
 bool AccessLog::PendingFullLocked() const {
-  const eventstore::Limits& limits = AccessLimits();
+  const eventstore::Limits& limits = EntryLimits();
   return pending_.events.size() >= limits.max_batch_events || pending_.bytes >= limits.max_batch_bytes;
 }
 
 AccessLog::Batch AccessLog::TakeBatchLocked() {
-  const eventstore::Limits& limits = AccessLimits();
+  const eventstore::Limits& limits = EntryLimits();
   if (pending_.events.size() <= limits.max_batch_events && pending_.bytes <= limits.max_batch_bytes) {
     return std::exchange(pending_, {});
   }
@@ -328,6 +384,7 @@ void AccessLog::Send(Batch batch) {
     for (RecordCallback& done : batch.done) done(absl::UnavailableError("the access log is closing"));
     return;
   }
+  FileAgentsPerAppend(batch.events);
   store_->AppendAsync(kAccessStream, eventstore::ExpectedVersion::Any(), std::move(batch.events),
                       [this, done = std::move(batch.done)](absl::StatusOr<eventstore::AppendResult> result) {
                         for (size_t i = 0; i < done.size(); ++i) {
@@ -367,14 +424,34 @@ absl::StatusOr<AccessEntry> AccessLog::Get(uint64_t position) {
   return DecodeAccessEntry(r.events[0]);
 }
 
+absl::StatusOr<std::vector<eventstore::RecordedEvent>> AccessLog::ReadFollowing(uint64_t position, uint64_t count) {
+  std::vector<eventstore::RecordedEvent> out;
+  while (out.size() < count) {
+    ASSIGN_OR_RETURN(eventstore::ReadAllResult r,
+                     store_->ReadAll({.from_position = position + 1 + out.size(), .limit = count - out.size()}));
+    for (eventstore::RecordedEvent& event : r.events) {
+      if (event.position != position + 1 + out.size()) break;
+      out.push_back(std::move(event));
+    }
+    if (r.events.empty() || (out.size() < count && !r.next_position.has_value())) break;
+  }
+  if (out.size() < count) {
+    return absl::DataLossError(absl::StrCat("the append at position ", position, " of the access log holds ", count,
+                                            " entries; ", out.size() + 1, " follow one another"));
+  }
+  return out;
+}
+
 absl::StatusOr<AccessPage> AccessLog::Find(const AccessQuery& query) {
   if (query.limit == 0) return absl::InvalidArgumentError("the limit must be at least 1");
   // The narrowest index the query allows; without patient or agent, the log itself.
   std::optional<std::string> index;
+  bool by_agent = false;
   if (query.patient.has_value()) {
     index = absl::StrCat("patient:", *query.patient);
   } else if (query.agent.has_value()) {
-    index = absl::StrCat("agent:", *query.agent);
+    index = absl::StrCat(kAgentKeyPrefix, *query.agent);
+    by_agent = true;
   }
   AccessPage page;
   std::optional<uint64_t> from;
@@ -395,13 +472,24 @@ absl::StatusOr<AccessPage> AccessLog::Find(const AccessQuery& query) {
     for (const eventstore::RecordedEvent& event : chunk.events) {
       // Newest first, and recorded times follow positions: nothing older can match.
       if (event.recorded_at < query.from) return page;
-      ASSIGN_OR_RETURN(AccessEntry entry, DecodeAccessEntry(event));
-      if (!Matches(entry, query)) continue;
-      if (page.entries.size() == query.limit) {
-        page.next_before = page.entries.back().position;
-        return page;
+      // An agent key names the first entry of an append for all of its entries.
+      std::vector<eventstore::RecordedEvent> rest;
+      if (by_agent) {
+        ASSIGN_OR_RETURN(uint64_t n, AppendEntries(event));
+        ASSIGN_OR_RETURN(rest, ReadFollowing(event.position, n - 1));
       }
-      page.entries.push_back(std::move(entry));
+      // Newest first: the append's later entries, then the one the index named.
+      for (size_t i = rest.size() + 1; i-- > 0;) {
+        const eventstore::RecordedEvent& candidate = i == 0 ? event : rest[i - 1];
+        if (query.before.has_value() && candidate.position >= *query.before) continue;
+        ASSIGN_OR_RETURN(AccessEntry entry, DecodeAccessEntry(candidate));
+        if (!Matches(entry, query)) continue;
+        if (page.entries.size() == query.limit) {
+          page.next_before = page.entries.back().position;
+          return page;
+        }
+        page.entries.push_back(std::move(entry));
+      }
     }
     if (!chunk.next_position.has_value()) return page;
     from = chunk.next_position;

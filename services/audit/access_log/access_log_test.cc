@@ -274,6 +274,62 @@ TEST_F(AccessLogTest, FindsByPatientAgentAndTimeNewestFirstWithPaging) {
   EXPECT_EQ(log_->Find({.limit = 0}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Reads recorded together share appends, which file each of their agents once, under the
+// append's first entry: a lookup by agent still finds every entry of the agent, newest first,
+// across pages that end inside an append.
+TEST_F(AccessLogTest, AnAppendFilesEachAgentOnceAndEveryEntryIsFoundByAgent) {
+  const std::vector<AccessAgent> agents = {{kUser, kOrg, kUnit}, {kOtherUser, kOrg, "SE2321000016-E002"}, {}};
+  constexpr int kEntries = 300;
+  absl::Mutex mu;
+  std::vector<std::pair<uint64_t, int>> recorded;  // position, index into `agents`
+  absl::BlockingCounter durable(kEntries);
+  for (int i = 0; i < kEntries; ++i) {
+    log_->RecordAsync(Entry(agents[i % 3], {absl::StrCat("p", i)}), [&, i](absl::StatusOr<uint64_t> position) {
+      EXPECT_TRUE(position.ok()) << position.status();
+      absl::MutexLock lock(&mu);
+      recorded.emplace_back(position.value_or(UINT64_MAX), i % 3);
+      durable.DecrementCount();
+    });
+  }
+  durable.Wait();
+  auto expected = [&](auto belongs) {
+    std::vector<uint64_t> out;
+    for (const auto& [position, agent] : recorded) {
+      if (belongs(agent)) out.push_back(position);
+    }
+    std::sort(out.rbegin(), out.rend());
+    return out;
+  };
+  // Every page of 7, each continuing below the last.
+  auto paged = [&](const std::string& agent) {
+    std::vector<uint64_t> out;
+    std::optional<uint64_t> before;
+    for (;;) {
+      absl::StatusOr<AccessPage> page = log_->Find({.agent = agent, .limit = 7, .before = before});
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) return out;
+      for (const AccessEntry& e : page->entries) out.push_back(e.position);
+      if (!page->next_before.has_value()) return out;
+      before = page->next_before;
+    }
+  };
+  EXPECT_EQ(paged(kUser), expected([](int a) { return a == 0; }));
+  EXPECT_EQ(paged(kOtherUser), expected([](int a) { return a == 1; }));
+  EXPECT_EQ(paged(kOrg), expected([](int a) { return a != 2; }));
+  EXPECT_EQ(paged(kUnit), expected([](int a) { return a == 0; }));
+  EXPECT_EQ(paged("anonymous"), expected([](int a) { return a == 2; }));
+  // p3 was read by kUser (3 % 3 == 0).
+  EXPECT_EQ(Positions({.patient = "p3", .agent = kOtherUser}), std::vector<uint64_t>{});
+  EXPECT_EQ(Positions({.patient = "p3", .agent = kOrg}).size(), 1u);
+
+  // Fewer agent keys than entries: the appends were shared.
+  absl::StatusOr<eventstore::ReadAllResult> filed =
+      log_->store().ReadIndex({.index_key = absl::StrCat("agent:", kOrg), .limit = kEntries});
+  ASSERT_TRUE(filed.ok()) << filed.status();
+  EXPECT_GT(filed->events.size(), 0u);
+  EXPECT_LT(filed->events.size(), size_t{kEntries / 3});
+}
+
 TEST_F(AccessLogTest, AnEntryMayNameThousandsOfPatients) {
   std::vector<std::string> patients;
   for (int i = 0; i < 3000; ++i) patients.push_back(absl::StrCat("p", i));

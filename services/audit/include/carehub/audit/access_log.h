@@ -177,6 +177,8 @@ class AccessLog : public AccessLogReader {
   void Send(Batch batch);
   // The pacer thread: sends what waits for the commit window when the window closes.
   void PaceLoop();
+  // The `count` entries after `position` (the rest of an append); DataLoss if they are not there.
+  absl::StatusOr<std::vector<eventstore::RecordedEvent>> ReadFollowing(uint64_t position, uint64_t count);
 
   std::unique_ptr<eventstore::EventStore> owned_store_;
   eventstore::EventStore* const store_;
