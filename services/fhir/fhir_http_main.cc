@@ -32,10 +32,6 @@ ABSL_FLAG(bool, access_log, true,
           "Record every FHIR read, search, history and $everything (who, which patients) in the "
           "durable access log <data_dir>/access-log before answering, and serve it as AuditEvent. "
           "false only for measurements: Swedish patient-data law requires the log.");
-ABSL_FLAG(absl::Duration, access_log_commit_window, carehub::audit::kDefaultCommitWindow,
-          "Under load, append to the access log at most once per this window, so that the reads "
-          "arriving meanwhile share one WAL sync: less CPU per read, up to this much more "
-          "latency. 0: append at once. An idle hub appends at once whatever the window.");
 
 namespace carehub::services {
 
@@ -67,9 +63,7 @@ FhirApi::Options FhirApiOptionsFromFlags(std::function<FhirHealth()> health) {
 
 absl::StatusOr<std::unique_ptr<audit::AccessLog>> OpenAccessLogFromFlags(const std::string& data_dir) {
   if (!absl::GetFlag(FLAGS_access_log)) return std::unique_ptr<audit::AccessLog>();
-  return audit::AccessLog::Open({.path = (std::filesystem::path(data_dir) / "access-log").string(),
-                                 .commit_window = std::max(absl::ZeroDuration(),
-                                                           absl::GetFlag(FLAGS_access_log_commit_window))});
+  return audit::AccessLog::Open({.path = (std::filesystem::path(data_dir) / "access-log").string()});
 }
 
 absl::Status WriteHttpPortFile(int port) {

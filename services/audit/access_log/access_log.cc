@@ -1,11 +1,8 @@
 #include "carehub/audit/access_log.h"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstring>
-#include <optional>
 #include <random>
 #include <utility>
 
@@ -235,33 +232,17 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(const AccessLogOption
                         .read_only = options.read_only,
                         // Entries are never resent (NewEventId): no idempotency index to keep.
                         .index_event_ids = false}));
-  return std::make_unique<AccessLog>(std::move(store), options.commit_window);
+  return std::make_unique<AccessLog>(std::move(store));
 }
 
-AccessLog::AccessLog(std::unique_ptr<eventstore::EventStore> store, absl::Duration commit_window)
-    : owned_store_(std::move(store)), store_(owned_store_.get()), commit_window_(commit_window) {
-  if (commit_window_ > absl::ZeroDuration()) {
-    pacer_ = std::thread([this] {
-      pthread_setname_np(pthread_self(), "access-pacer");
-      PaceLoop();
-    });
-  }
-}
+AccessLog::AccessLog(std::unique_ptr<eventstore::EventStore> store)
+    : owned_store_(std::move(store)), store_(owned_store_.get()) {}
 
 AccessLog::~AccessLog() {
   {
     absl::MutexLock lock(&mu_);
     closing_ = true;
   }
-  if (pacer_.joinable()) pacer_.join();
-  Batch waiting;
-  {
-    absl::MutexLock lock(&mu_);
-    // Entries the pacer held for the window, with nothing in flight to send them: they fail
-    // below. With an append in flight, its completion fails them (Send while closing).
-    if (!in_flight_) waiting = std::exchange(pending_, {});
-  }
-  for (RecordCallback& done : waiting.done) done(absl::UnavailableError("the access log is closing"));
   // Closing the store answers the append in flight; the batch its completion would send next
   // fails instead. store_ stays valid meanwhile (the completion runs inside this reset).
   owned_store_.reset();
@@ -284,33 +265,11 @@ void AccessLog::RecordAsync(AccessEntry entry, RecordCallback done) {
     pending_.bytes += event.data.size();
     pending_.events.push_back(std::move(event));
     pending_.done.push_back(std::move(done));
-    // The append in flight sends this one when it is durable; the pacer, when the window closes.
-    if (in_flight_ || due_.has_value()) return;
-    batch = NextBatchLocked();
+    if (in_flight_) return;  // the append in flight sends this one when it is durable
+    in_flight_ = true;
+    batch = TakeBatchLocked();
   }
-  if (!batch.events.empty()) Send(std::move(batch));
-}
-
-AccessLog::Batch AccessLog::NextBatchLocked() {
-  // One entry last time: nobody shared the append, so waiting would only add latency.
-  if (!closing_ && commit_window_ > absl::ZeroDuration() && last_batch_entries_ > 1 && !PendingFullLocked()) {
-    const absl::Time due = last_sent_ + commit_window_;
-    if (absl::Now() < due) {
-      due_ = due;
-      return {};
-    }
-  }
-  due_.reset();
-  in_flight_ = true;
-  last_sent_ = absl::Now();
-  Batch batch = TakeBatchLocked();
-  last_batch_entries_ = batch.events.size();
-  return batch;
-}
-
-bool AccessLog::PendingFullLocked() const {
-  const eventstore::Limits& limits = EntryLimits();
-  return pending_.events.size() >= limits.max_batch_events || pending_.bytes >= limits.max_batch_bytes;
+  Send(std::move(batch));
 }
 
 AccessLog::Batch AccessLog::TakeBatchLocked() {
@@ -335,39 +294,9 @@ AccessLog::Batch AccessLog::TakeBatchLocked() {
   return batch;
 }
 
-void AccessLog::PaceLoop() {
-  for (;;) {
-    Batch batch;
-    {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](AccessLog* log) ABSL_EXCLUSIVE_LOCKS_REQUIRED(log->mu_) {
-            return log->closing_ || log->due_.has_value();
-          },
-          this));
-      if (closing_) return;  // the destructor answers what waits
-      // A full batch goes without waiting for the rest of the window.
-      mu_.AwaitWithDeadline(absl::Condition(
-                                +[](AccessLog* log) ABSL_EXCLUSIVE_LOCKS_REQUIRED(log->mu_) {
-                                  return log->closing_ || log->PendingFullLocked();
-                                },
-                                this),
-                            *due_);
-      if (closing_) return;
-      due_.reset();
-      in_flight_ = true;
-      last_sent_ = absl::Now();
-      batch = TakeBatchLocked();
-      last_batch_entries_ = batch.events.size();
-    }
-    Send(std::move(batch));
-  }
-}
-
-// One append holds every entry that arrived while the previous one was being made durable (and,
-// under load, during its commit window): one stream run, one hand-off to the store's writer, one
-// WAL sync and one completion for the group instead of one per read. At most one append is in
-// flight; its completion sends the next, or leaves it to the pacer until the window closes.
+// One append holds every entry that arrived while the previous one was being made durable: one
+// stream run, one hand-off to the store's writer and one completion for the group instead of
+// one per read. At most one append is in flight; its completion sends the next.
 void AccessLog::Send(Batch batch) {
   bool closing;
   {
@@ -397,11 +326,13 @@ void AccessLog::Send(Batch batch) {
                         Batch next;
                         {
                           absl::MutexLock lock(&mu_);
-                          in_flight_ = false;
-                          if (pending_.events.empty()) return;
-                          next = NextBatchLocked();
+                          if (pending_.events.empty()) {
+                            in_flight_ = false;
+                            return;
+                          }
+                          next = TakeBatchLocked();
                         }
-                        if (!next.events.empty()) Send(std::move(next));
+                        Send(std::move(next));
                       });
 }
 

@@ -40,10 +40,10 @@ class AccessLogTest : public ::testing::Test {
     log_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void Open(bool read_only = false, absl::Duration commit_window = kDefaultCommitWindow) {
+  void Open(bool read_only = false) {
     log_.reset();
-    absl::StatusOr<std::unique_ptr<AccessLog>> log = AccessLog::Open(
-        {.path = path(), .clock = &clock_, .read_only = read_only, .commit_window = commit_window});
+    absl::StatusOr<std::unique_ptr<AccessLog>> log =
+        AccessLog::Open({.path = path(), .clock = &clock_, .read_only = read_only});
     ASSERT_TRUE(log.ok()) << log.status();
     log_ = *std::move(log);
   }
@@ -64,18 +64,6 @@ class AccessLogTest : public ::testing::Test {
     EXPECT_TRUE(position.ok()) << position.status();
     clock_.Advance(absl::Minutes(1));
     return position.value_or(UINT64_MAX);
-  }
-  // Records `n` entries at once and waits until all are durable: all but the first are recorded
-  // while an append is in flight, so they share appends, and the log counts as loaded.
-  void RecordBurst(int n) {
-    absl::BlockingCounter durable(n);
-    for (int i = 0; i < n; ++i) {
-      log_->RecordAsync(Entry({}, {absl::StrCat("burst", i)}), [&](absl::StatusOr<uint64_t> position) {
-        EXPECT_TRUE(position.ok()) << position.status();
-        durable.DecrementCount();
-      });
-    }
-    durable.Wait();
   }
   std::vector<uint64_t> Positions(const AccessQuery& query) {
     absl::StatusOr<AccessPage> page = log_->Find(query);
@@ -197,50 +185,6 @@ TEST_F(AccessLogTest, ClosingAnswersEveryWaitingEntry) {
   ASSERT_TRUE(verified.ok()) << verified.status();
   EXPECT_TRUE(verified->ok) << verified->problem;
   EXPECT_EQ(verified->events_verified, static_cast<uint64_t>(ok.load())) << "every acknowledged entry is stored";
-}
-
-// An idle log appends at once whatever its window. Under load (the last append held several
-// entries) the next append waits until the window since the last one has passed.
-TEST_F(AccessLogTest, UnderLoadAnAppendWaitsForTheCommitWindowAndAnIdleOneDoesNot) {
-  constexpr absl::Duration kWindow = absl::Seconds(1);
-  Open(/*read_only=*/false, kWindow);
-  absl::Time start = absl::Now();
-  ASSERT_TRUE(log_->Record(Entry({}, {"p0"})).ok());
-  EXPECT_LT(absl::Now() - start, kWindow) << "a lone entry waited for the window";
-
-  start = absl::Now();
-  RecordBurst(50);
-  ASSERT_TRUE(log_->Record(Entry({}, {"p1"})).ok());
-  // Its append went no sooner than a window after a shared append sent after `start`.
-  EXPECT_GE(absl::Now() - start, kWindow) << "an append under load did not wait for the window";
-
-  // That append held one entry: the log is idle again.
-  start = absl::Now();
-  ASSERT_TRUE(log_->Record(Entry({}, {"p2"})).ok());
-  EXPECT_LT(absl::Now() - start, kWindow);
-  EXPECT_EQ(Positions({.patient = "p2"}), std::vector<uint64_t>{52});
-}
-
-// Entries held for the window when the log closes are answered (Unavailable), not dropped, and
-// nothing unacknowledged is stored.
-TEST_F(AccessLogTest, ClosingAnswersEntriesHeldForTheCommitWindow) {
-  Open(/*read_only=*/false, absl::Hours(1));
-  RecordBurst(20);
-  constexpr int kHeld = 5;
-  std::atomic<int> unavailable{0};
-  for (int i = 0; i < kHeld; ++i) {
-    log_->RecordAsync(Entry({}, {absl::StrCat("held", i)}), [&](absl::StatusOr<uint64_t> position) {
-      EXPECT_EQ(position.status().code(), absl::StatusCode::kUnavailable) << position.status();
-      ++unavailable;
-    });
-  }
-  log_.reset();
-  EXPECT_EQ(unavailable, kHeld);
-  Open(/*read_only=*/true);
-  absl::StatusOr<eventstore::VerifyResult> verified = log_->Verify(std::nullopt);
-  ASSERT_TRUE(verified.ok()) << verified.status();
-  EXPECT_TRUE(verified->ok) << verified->problem;
-  EXPECT_EQ(verified->events_verified, 20u);
 }
 
 TEST_F(AccessLogTest, FindsByPatientAgentAndTimeNewestFirstWithPaging) {

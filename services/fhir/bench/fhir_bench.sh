@@ -7,7 +7,7 @@
 # of one 10 s row moves by +-20 % between runs, so one pair proves little. Each round's on/off
 # ratio is printed; the last line gives their median. The last round also measures search and
 # history with the access log on.
-# FHIR_BENCH_HUB_FLAGS adds carehubd flags to every run (e.g. --access_log_commit_window=0).
+# FHIR_BENCH_HUB_FLAGS adds carehubd flags to every run (e.g. --http_threads=1).
 #   [FHIR_BENCH_ROUNDS=N] fhir_bench.sh BUILD_DIR DATA_DIR [fhir_bench.mjs flags...]
 # carehubd's log (one access line per request) goes to DATA_DIR/../fhir-bench-carehubd.log.
 # The "on" run appends to DATA_DIR/access-log as it is: an access log grown by earlier runs brings
@@ -34,7 +34,12 @@ run_hub() {
     --http_address=127.0.0.1:0 --municipal_http_address=127.0.0.1:0 \
     --http_port_file "$work/http.port" $hub_flags ${FHIR_BENCH_HUB_FLAGS:-} 2>> "$log" &
   pid=$!
-  for _ in $(seq 600); do [ -s "$work/http.port" ] && break; sleep 0.1; done
+  for _ in $(seq 600); do [ -s "$work/http.port" ] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if [ ! -s "$work/http.port" ]; then
+    echo "carehubd did not start; its log: $log" >&2
+    tail -3 "$log" >&2
+    exit 1
+  fi
   local port; port="$(cat "$work/http.port")"
   echo "waiting for the projector (GET /health)..."
   until node -e 'fetch(process.argv[1]).then((r) => process.exit(r.status === 200 ? 0 : 1)).catch(() => process.exit(1))' \

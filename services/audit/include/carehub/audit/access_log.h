@@ -41,7 +41,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -109,17 +108,10 @@ struct AccessPage {
   std::optional<uint64_t> next_before;  // set when more entries may match
 };
 
-// Under load, an append of the access log goes at most once per this window: the reads that
-// arrive meanwhile share its WAL sync. A read then waits up to the window longer for its entry
-// to be durable, and each one costs less CPU: on two cores a sync costs ~100 us of kernel time
-// and the wake-ups around it, a few reads' worth. An idle log appends at once.
-inline constexpr absl::Duration kDefaultCommitWindow = absl::Milliseconds(2);
-
 struct AccessLogOptions {
   std::string path;  // the RocksDB directory, e.g. <data_dir>/access-log
   Clock* clock = nullptr;  // not owned; nullptr = the real clock
   bool read_only = false;  // audit tools on a stopped hub; RecordAsync then fails
-  absl::Duration commit_window = kDefaultCommitWindow;  // zero: every append at once
 };
 
 // What auditors' tools read: a log opened here (AccessLog) or a running hub's, over gRPC
@@ -136,8 +128,7 @@ class AccessLog : public AccessLogReader {
  public:
   static absl::StatusOr<std::unique_ptr<AccessLog>> Open(const AccessLogOptions& options);
   // Over a store opened by the caller (tests, a remote log).
-  explicit AccessLog(std::unique_ptr<eventstore::EventStore> store,
-                     absl::Duration commit_window = kDefaultCommitWindow);
+  explicit AccessLog(std::unique_ptr<eventstore::EventStore> store);
   ~AccessLog() override;
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
@@ -145,8 +136,7 @@ class AccessLog : public AccessLogReader {
   using RecordCallback = std::function<void(absl::StatusOr<uint64_t> position)>;
   // Appends `entry` (its position and recorded time are ignored) and runs `done` once it is
   // durable (WAL synced), with its position, or with the error that kept it out of the log.
-  // Entries that arrive while an append is being made durable go together in the next one; under
-  // load (the last append held more than one entry), so do those of its commit window.
+  // Entries that arrive while an append is being made durable go together in the next one.
   void RecordAsync(AccessEntry entry, RecordCallback done);
   // The same, waiting.
   absl::StatusOr<uint64_t> Record(const AccessEntry& entry);
@@ -167,31 +157,18 @@ class AccessLog : public AccessLogReader {
     std::vector<RecordCallback> done;
     size_t bytes = 0;  // data of `events`
   };
-  // With nothing in flight and pending_ not empty: takes the next batch to send now (marking it
-  // in flight), or, while the commit window since the last append is open, leaves pending_ to
-  // the pacer and returns an empty batch.
-  Batch NextBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Up to the store's batch limits of pending_, oldest first.
   Batch TakeBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool PendingFullLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Send(Batch batch);
-  // The pacer thread: sends what waits for the commit window when the window closes.
-  void PaceLoop();
   // The `count` entries after `position` (the rest of an append); DataLoss if they are not there.
   absl::StatusOr<std::vector<eventstore::RecordedEvent>> ReadFollowing(uint64_t position, uint64_t count);
 
   std::unique_ptr<eventstore::EventStore> owned_store_;
   eventstore::EventStore* const store_;
-  const absl::Duration commit_window_;
   absl::Mutex mu_;
   Batch pending_ ABSL_GUARDED_BY(mu_);
   bool in_flight_ ABSL_GUARDED_BY(mu_) = false;  // an append of this log is being made durable
-  // Set while pending_ waits for the window to close (then the pacer sends it).
-  std::optional<absl::Time> due_ ABSL_GUARDED_BY(mu_);
-  absl::Time last_sent_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  size_t last_batch_entries_ ABSL_GUARDED_BY(mu_) = 0;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread pacer_;
 };
 
 // The stored form of an entry (compact JSON) and back. DecodeAccessEntry: DataLoss if malformed;
