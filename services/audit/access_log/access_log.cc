@@ -36,9 +36,9 @@ std::vector<std::string> IndexKeys(const AccessEntry& entry) {
   const AccessAgent& a = entry.agent;
   if (a.anonymous()) keys.push_back(absl::StrCat(kAgentKeyPrefix, "anonymous"));
   for (const std::string* id : {&a.user_hsa_id, &a.organization_hsa_id, &a.care_unit_hsa_id}) {
-    if (!id->empty() && std::find(keys.begin(), keys.end(), absl::StrCat(kAgentKeyPrefix, *id)) == keys.end()) {
-      keys.push_back(absl::StrCat(kAgentKeyPrefix, *id));
-    }
+    if (id->empty()) continue;
+    std::string key = absl::StrCat(kAgentKeyPrefix, *id);
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
   }
   return keys;
 }
@@ -101,7 +101,8 @@ absl::StatusOr<uint64_t> AppendEntries(const eventstore::RecordedEvent& event) {
   digits = digits.substr(0, digits.find(','));
   uint64_t n = 0;
   if (!absl::SimpleAtoi(Sv(digits), &n) || n == 0) {
-    return absl::DataLossError(absl::StrCat("access entry at position ", event.position, ": a bad append member"));
+    return absl::DataLossError(
+        absl::StrCat("access entry at position ", event.position, ": a bad append member"));
   }
   return n;
 }
@@ -258,7 +259,8 @@ void AccessLog::RecordAsync(AccessEntry entry, RecordCallback done) {
                                   .index_keys = IndexKeys(entry)};
   // Checked alone, before it joins a batch: an entry the store would reject must not fail the
   // others of its batch.
-  if (absl::Status valid = eventstore::ValidateEvent(event, EntryLimits()); !valid.ok()) return done(valid);
+  absl::Status valid = eventstore::ValidateEvent(event, EntryLimits());
+  if (!valid.ok()) return done(valid);
   Batch batch;
   {
     absl::MutexLock lock(&mu_);
@@ -355,20 +357,24 @@ absl::StatusOr<AccessEntry> AccessLog::Get(uint64_t position) {
   return DecodeAccessEntry(r.events[0]);
 }
 
-absl::StatusOr<std::vector<eventstore::RecordedEvent>> AccessLog::ReadFollowing(uint64_t position, uint64_t count) {
+absl::StatusOr<std::vector<eventstore::RecordedEvent>> AccessLog::ReadFollowing(uint64_t position,
+                                                                                 uint64_t count) {
   std::vector<eventstore::RecordedEvent> out;
   while (out.size() < count) {
+    const uint64_t next = position + 1 + out.size();
     ASSIGN_OR_RETURN(eventstore::ReadAllResult r,
-                     store_->ReadAll({.from_position = position + 1 + out.size(), .limit = count - out.size()}));
+                     store_->ReadAll({.from_position = next, .limit = count - out.size()}));
+    // Each round adds at least the event at `next` or ends: a gap ends it.
+    if (r.events.empty() || r.events.front().position != next) break;
     for (eventstore::RecordedEvent& event : r.events) {
-      if (event.position != position + 1 + out.size()) break;
+      if (out.size() == count || event.position != position + 1 + out.size()) break;
       out.push_back(std::move(event));
     }
-    if (r.events.empty() || (out.size() < count && !r.next_position.has_value())) break;
   }
   if (out.size() < count) {
-    return absl::DataLossError(absl::StrCat("the append at position ", position, " of the access log holds ", count,
-                                            " entries; ", out.size() + 1, " follow one another"));
+    return absl::DataLossError(absl::StrCat("the append at position ", position,
+                                            " of the access log holds ", count + 1, " entries; ",
+                                            out.size() + 1, " are there"));
   }
   return out;
 }

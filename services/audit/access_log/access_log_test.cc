@@ -222,13 +222,15 @@ TEST_F(AccessLogTest, FindsByPatientAgentAndTimeNewestFirstWithPaging) {
 // append's first entry: a lookup by agent still finds every entry of the agent, newest first,
 // across pages that end inside an append.
 TEST_F(AccessLogTest, AnAppendFilesEachAgentOnceAndEveryEntryIsFoundByAgent) {
-  const std::vector<AccessAgent> agents = {{kUser, kOrg, kUnit}, {kOtherUser, kOrg, "SE2321000016-E002"}, {}};
+  const std::vector<AccessAgent> agents = {
+      {kUser, kOrg, kUnit}, {kOtherUser, kOrg, "SE2321000016-E002"}, {}};
   constexpr int kEntries = 300;
   absl::Mutex mu;
   std::vector<std::pair<uint64_t, int>> recorded;  // position, index into `agents`
   absl::BlockingCounter durable(kEntries);
   for (int i = 0; i < kEntries; ++i) {
-    log_->RecordAsync(Entry(agents[i % 3], {absl::StrCat("p", i)}), [&, i](absl::StatusOr<uint64_t> position) {
+    AccessEntry entry = Entry(agents[i % 3], {absl::StrCat("p", i)});
+    log_->RecordAsync(std::move(entry), [&, i](absl::StatusOr<uint64_t> position) {
       EXPECT_TRUE(position.ok()) << position.status();
       absl::MutexLock lock(&mu);
       recorded.emplace_back(position.value_or(UINT64_MAX), i % 3);

@@ -13,6 +13,8 @@
 // entry is one event of the stream "access-log" (type kAccessEventType, data: the entry as
 // compact JSON), filed under the index keys "patient:<id>" and "agent:<HSA-id>" (user,
 // organisation, care unit; "agent:anonymous" without any) so that lookups do not scan the log.
+// Entries recorded together share one append, which files each of their agents once, under its
+// first entry (see FileAgentsPerAppend in the .cc).
 // The index is not covered by the chain; lookups therefore re-check every match against the
 // entry's own, hashed, content. An entry's id is its position in the access log.
 //
@@ -161,7 +163,8 @@ class AccessLog : public AccessLogReader {
   Batch TakeBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Send(Batch batch);
   // The `count` entries after `position` (the rest of an append); DataLoss if they are not there.
-  absl::StatusOr<std::vector<eventstore::RecordedEvent>> ReadFollowing(uint64_t position, uint64_t count);
+  absl::StatusOr<std::vector<eventstore::RecordedEvent>> ReadFollowing(uint64_t position,
+                                                                       uint64_t count);
 
   std::unique_ptr<eventstore::EventStore> owned_store_;
   eventstore::EventStore* const store_;
