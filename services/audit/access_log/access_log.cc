@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstring>
 #include <random>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -21,7 +22,10 @@ namespace {
 
 using Json = nlohmann::json;
 
+constexpr char kPatientKeyPrefix[] = "patient:";
 constexpr char kAgentKeyPrefix[] = "agent:";
+// How the stored JSON of an append's first entry begins when it files the append's agents.
+constexpr std::string_view kAppendMember = "{\"append\":";
 
 // Event ids only make appends idempotent; an access entry is never retried with the same id, so
 // a random 128-bit id suffices.
@@ -32,7 +36,7 @@ std::string NewEventId() {
 
 std::vector<std::string> IndexKeys(const AccessEntry& entry) {
   std::vector<std::string> keys;
-  for (const std::string& patient : entry.patients) keys.push_back(absl::StrCat("patient:", patient));
+  for (const std::string& patient : entry.patients) keys.push_back(absl::StrCat(kPatientKeyPrefix, patient));
   const AccessAgent& a = entry.agent;
   if (a.anonymous()) keys.push_back(absl::StrCat(kAgentKeyPrefix, "anonymous"));
   for (const std::string* id : {&a.user_hsa_id, &a.organization_hsa_id, &a.care_unit_hsa_id}) {
@@ -90,14 +94,13 @@ void FileAgentsPerAppend(std::vector<eventstore::ProposedEvent>& events) {
   eventstore::ProposedEvent& first = events.front();
   first.index_keys.insert(first.index_keys.end(), std::make_move_iterator(agents.begin()),
                           std::make_move_iterator(agents.end()));
-  first.data.insert(1, absl::StrCat("\"append\":", events.size(), ","));
+  first.data.replace(0, 1, absl::StrCat(Sv(kAppendMember), events.size(), ","));
 }
 
 // How many entries the append that `event` begins holds, by its "append" member; 1 without one.
 absl::StatusOr<uint64_t> AppendEntries(const eventstore::RecordedEvent& event) {
-  static constexpr char kMember[] = "{\"append\":";
-  if (!absl::StartsWith(event.data, kMember)) return 1;
-  std::string_view digits = std::string_view(event.data).substr(sizeof(kMember) - 1);
+  if (!std::string_view(event.data).starts_with(kAppendMember)) return 1;
+  std::string_view digits = std::string_view(event.data).substr(kAppendMember.size());
   digits = digits.substr(0, digits.find(','));
   uint64_t n = 0;
   if (!absl::SimpleAtoi(Sv(digits), &n) || n == 0) {
@@ -385,7 +388,7 @@ absl::StatusOr<AccessPage> AccessLog::Find(const AccessQuery& query) {
   std::optional<std::string> index;
   bool by_agent = false;
   if (query.patient.has_value()) {
-    index = absl::StrCat("patient:", *query.patient);
+    index = absl::StrCat(kPatientKeyPrefix, *query.patient);
   } else if (query.agent.has_value()) {
     index = absl::StrCat(kAgentKeyPrefix, *query.agent);
     by_agent = true;
