@@ -1,8 +1,9 @@
 // The Beast side of HttpServer. One Session per connection, on its own strand, runs the loop
 //   read header -> (check bounds, 100 Continue) -> read body -> handler -> write -> repeat
 // so pipelined requests are answered in order. The handler may finish asynchronously
-// (HandleAsync's `done`); the session reads nothing more until the response is written. Every read carries the request timeout; a parse
-// error or an exceeded bound gets one error response and the connection is closed.
+// (HandleAsync's `done`); the session reads nothing more until the response is written. Every
+// read carries the request timeout; a parse error or an exceeded bound gets one error response
+// and the connection is closed, after a short linger that drains what the client still sends.
 #include "carehub/services/http_server.h"
 
 #include <algorithm>
@@ -375,7 +376,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnWrite(bool keep_alive, beast::error_code ec, size_t) {
     response_.reset();
-    if (ec || !keep_alive) return Close();
+    if (ec) return Close();
+    if (!keep_alive) return CloseLingering();
     ReadHeader();
   }
 
@@ -384,6 +386,26 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream_.close();
   }
+
+  // After the last response: stop sending, then read and drop what the client still sends
+  // before closing. A socket closed with unread input sends a reset, which can destroy the
+  // response before the client reads it: a client still writing an oversized body would see a
+  // broken pipe instead of the 413. Bounded in time and bytes, as a client may never stop.
+  void CloseLingering() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kLingerTime);
+    buffer_.clear();
+    Drain({}, 0);
+  }
+  void Drain(beast::error_code ec, size_t bytes) {
+    drained_ += bytes;
+    if (ec || drained_ > kLingerBytes) return stream_.close();
+    stream_.async_read_some(buffer_.prepare(16 << 10),
+                            beast::bind_front_handler(&Session::Drain, shared_from_this()));
+  }
+  static constexpr std::chrono::seconds kLingerTime{2};
+  static constexpr size_t kLingerBytes = 4u << 20;
 
   beast::tcp_stream stream_;
   HttpServer::Impl* const server_;
@@ -399,6 +421,7 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr int kHandling = 0, kDoneInHandler = 1, kReturned = 2;
   std::atomic<int> handler_state_{kReturned};
   size_t requests_ = 0;
+  size_t drained_ = 0;  // bytes dropped while lingering
   absl::Time started_;
 };
 
