@@ -229,7 +229,7 @@ TEST(CrashChild, DISABLED_AppendUntilKilled) {
   options.path = dir;
   absl::StatusOr<std::unique_ptr<EventStore>> store = EventStore::Open(options);
   if (!store.ok()) FailChild(absl::StrCat("Open: ", store.status().ToString()));
-  SendRecord(absl::StrCat("O ", VersionText((*store)->Head().position), "\n"));
+  SendRecord(absl::StrCat("O ", VersionText((*store)->Head().value().position), "\n"));
   std::vector<std::thread> writers;
   for (uint64_t t = 0; t < kWritersPerRound; ++t) {
     writers.emplace_back([&store, round, t] { RunWriter(**store, round, t); });
@@ -526,7 +526,7 @@ void CheckRecoveredStore(EventStore& store, const Ledger& ledger,
       break;
     }
   }
-  const LogHead head = store.Head();
+  const LogHead head = store.Head().value();
   const LogHead expected_head =
       log.empty() ? LogHead{} : LogHead{.position = log.back().position, .hash = log.back().hash};
   if (head != expected_head) {
@@ -652,7 +652,7 @@ void ContinueAfterRecovery(EventStore& store, Ledger& ledger, uint64_t round,
                            const std::map<BatchKey, StoredBatch>& stored_in_flight) {
   for (const Batch& b : ledger.InFlight()) {
     SCOPED_TRACE(absl::StrCat("retrying in-flight batch w", b.writer, "-b", b.seq));
-    const LogHead before = store.Head();
+    const LogHead before = store.Head().value();
     absl::StatusOr<AppendResult> result =
         store.Append(b.stream, ExpectedVersion::Any(), ProbeBatch(b.writer, b.seq, b.count));
     ASSERT_TRUE(result.ok()) << result.status();
@@ -661,7 +661,7 @@ void ContinueAfterRecovery(EventStore& store, Ledger& ledger, uint64_t round,
       EXPECT_TRUE(result->idempotent_replay);
       EXPECT_EQ(result->first_position, stored->second.first_position);
       EXPECT_EQ(result->first_version, stored->second.first_version);
-      EXPECT_EQ(store.Head(), before);
+      EXPECT_EQ(store.Head().value(), before);
     } else {
       EXPECT_FALSE(result->idempotent_replay);
       EXPECT_EQ(result->first_position, before.position.has_value() ? *before.position + 1 : 0);
@@ -690,7 +690,7 @@ void ContinueAfterRecovery(EventStore& store, Ledger& ledger, uint64_t round,
     break;
   }
 
-  const LogHead before = store.Head();
+  const LogHead before = store.Head().value();
   ASSERT_TRUE(before.position.has_value());
   const Batch own = {.writer = kParentWriter + round, .seq = 0, .count = 3, .stream = "parent-checks"};
   absl::StatusOr<AppendResult> result =
@@ -709,7 +709,7 @@ void ContinueAfterRecovery(EventStore& store, Ledger& ledger, uint64_t round,
   ASSERT_TRUE(verified.ok()) << verified.status();
   EXPECT_TRUE(verified->ok) << verified->problem;
   EXPECT_EQ(verified->events_verified, own.count);
-  EXPECT_EQ(verified->head, store.Head());
+  EXPECT_EQ(verified->head, store.Head().value());
 }
 
 absl::StatusOr<std::unique_ptr<EventStore>> OpenStore(const std::string& dir, bool read_only) {
@@ -752,11 +752,11 @@ TEST(CrashTest, AcknowledgedAppendsSurviveSigkillAndRecoveryRepeats) {
       ASSERT_TRUE(auditor.ok()) << auditor.status();
       std::map<BatchKey, StoredBatch> ignored;
       ASSERT_NO_FATAL_FAILURE(CheckRecoveredStore(**auditor, ledger, &ignored));
-      audited_head = (*auditor)->Head();
+      audited_head = (*auditor)->Head().value();
     }
     absl::StatusOr<std::unique_ptr<EventStore>> store = OpenStore(dir, /*read_only=*/false);
     ASSERT_TRUE(store.ok()) << store.status();
-    EXPECT_EQ(Describe((*store)->Head()), Describe(audited_head));
+    EXPECT_EQ(Describe((*store)->Head().value()), Describe(audited_head));
     std::map<BatchKey, StoredBatch> stored_in_flight;
     ASSERT_NO_FATAL_FAILURE(CheckRecoveredStore(**store, ledger, &stored_in_flight));
     if (previous_head.has_value()) {
@@ -767,7 +767,7 @@ TEST(CrashTest, AcknowledgedAppendsSurviveSigkillAndRecoveryRepeats) {
     }
     const std::vector<Batch> in_flight = ledger.InFlight();
     ASSERT_NO_FATAL_FAILURE(ContinueAfterRecovery(**store, ledger, round, stored_in_flight));
-    previous_head = (*store)->Head();
+    previous_head = (*store)->Head().value();
     LOG_INFO("crash_test.round")
         .Kv("round", round)
         .Kv("acks", ledger.round_acks())
@@ -781,7 +781,7 @@ TEST(CrashTest, AcknowledgedAppendsSurviveSigkillAndRecoveryRepeats) {
   // A clean close and reopen after the last recovery loses nothing either.
   absl::StatusOr<std::unique_ptr<EventStore>> store = OpenStore(dir, /*read_only=*/false);
   ASSERT_TRUE(store.ok()) << store.status();
-  EXPECT_EQ((*store)->Head(), previous_head);
+  EXPECT_EQ((*store)->Head().value(), previous_head);
   std::map<BatchKey, StoredBatch> stored_in_flight;
   ASSERT_NO_FATAL_FAILURE(CheckRecoveredStore(**store, ledger, &stored_in_flight));
   EXPECT_TRUE(stored_in_flight.empty());

@@ -438,7 +438,7 @@ absl::StatusOr<uint64_t> EventStoreImpl::StreamVersion(std::string_view stream_i
   return *version;
 }
 
-LogHead EventStoreImpl::Head() {
+LogHead EventStoreImpl::PublishedHead() {
   absl::MutexLock lock(&head_mu_);
   LogHead head;
   if (published_next_ > 0) head.position = published_next_ - 1;
@@ -465,6 +465,11 @@ absl::StatusOr<ReadAllResult> EventStore::ReadIndex(const ReadIndexRequest&) {
 
 std::optional<std::optional<uint64_t>> AppendConflict(const absl::Status& status) {
   return internal::AppendConflictImpl(status);
+}
+
+absl::StatusOr<uint64_t> LogEnd(EventStore& store) {
+  ASSIGN_OR_RETURN(const LogHead head, store.Head());
+  return head.position.has_value() ? *head.position + 1 : 0;
 }
 
 absl::Status WithActualVersion(absl::Status status, std::optional<uint64_t> actual) {

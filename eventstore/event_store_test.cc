@@ -87,8 +87,8 @@ TEST_F(EventStoreTest, AppendsAndReadsBackWithVersionsPositionsAndChain) {
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[2].recorded_at, absl::FromUnixSeconds(1767225603));
   EXPECT_NE(all[0].hash, all[1].hash);
-  EXPECT_EQ(store_->Head().position, std::optional<uint64_t>(2));
-  EXPECT_EQ(store_->Head().hash, all[2].hash);
+  EXPECT_EQ(store_->Head().value().position, std::optional<uint64_t>(2));
+  EXPECT_EQ(store_->Head().value().hash, all[2].hash);
   EXPECT_EQ(*store_->StreamVersion("patient-a"), 1u);
   EXPECT_EQ(store_->StreamVersion("patient-none").status().code(), absl::StatusCode::kNotFound);
 }
@@ -124,7 +124,7 @@ TEST_F(EventStoreTest, ReappendingKnownIdsReturnsOriginalResultAndWritesNothing)
   auto first = store_->Append("s", ExpectedVersion::NoStream(), {Event("a"), Event("b")});
   ASSERT_TRUE(first.ok());
   ASSERT_TRUE(store_->Append("t", ExpectedVersion::Any(), {Event("c")}).ok());
-  LogHead head = store_->Head();
+  LogHead head = store_->Head().value();
 
   // Even with an expected version that no longer holds: this is a retry of a lost answer.
   Reopen();  // the id index is durable, not a cache
@@ -134,7 +134,7 @@ TEST_F(EventStoreTest, ReappendingKnownIdsReturnsOriginalResultAndWritesNothing)
   EXPECT_EQ(replay->first_position, first->first_position);
   EXPECT_EQ(replay->last_position, first->last_position);
   EXPECT_EQ(replay->last_version, 1u);
-  EXPECT_EQ(store_->Head(), head);
+  EXPECT_EQ(store_->Head().value(), head);
 
   EXPECT_EQ(store_->Append("s", ExpectedVersion::Any(), {Event("a", "test.Happened", "other")}).status().code(),
             absl::StatusCode::kAlreadyExists);
@@ -144,7 +144,7 @@ TEST_F(EventStoreTest, ReappendingKnownIdsReturnsOriginalResultAndWritesNothing)
             absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(store_->Append("s", ExpectedVersion::Any(), {Event("new"), Event("b")}).status().code(),
             absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(store_->Head(), head);
+  EXPECT_EQ(store_->Head().value(), head);
 }
 
 TEST(EventStoreWithoutIdIndexTest, RepeatedIdsAreWrittenAgainAndTheChainHolds) {
@@ -173,7 +173,7 @@ TEST(EventStoreWithoutIdIndexTest, RepeatedIdsAreWrittenAgainAndTheChainHolds) {
 
 TEST_F(EventStoreTest, InvalidInputIsRejectedAndChangesNothing) {
   ASSERT_TRUE(store_->Append("s", ExpectedVersion::Any(), {Event("a")}).ok());
-  LogHead head = store_->Head();
+  LogHead head = store_->Head().value();
   auto code = [&](std::string_view stream, std::vector<ProposedEvent> events) {
     return store_->Append(stream, ExpectedVersion::Any(), std::move(events)).status().code();
   };
@@ -193,7 +193,7 @@ TEST_F(EventStoreTest, InvalidInputIsRejectedAndChangesNothing) {
   std::vector<ProposedEvent> many;
   for (int i = 0; i < 1001; ++i) many.push_back(Event(absl::StrCat("m", i)));
   EXPECT_EQ(code("s", std::move(many)), kInvalid);
-  EXPECT_EQ(store_->Head(), head);
+  EXPECT_EQ(store_->Head().value(), head);
   EXPECT_EQ(*store_->StreamVersion("s"), 0u);
   EXPECT_TRUE(code("patient:0001_a.b-c", {Event("ok")}) == absl::StatusCode::kOk);
 }
@@ -370,14 +370,14 @@ TEST_F(EventStoreTest, OptimisticWritersRetryingOnConflictEachLandExactlyOnce) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(*store_->StreamVersion("counter"), static_cast<uint64_t>(kThreads * kAppends - 1));
-  EXPECT_EQ(store_->Head().position, std::optional<uint64_t>(kThreads * kAppends - 1));
+  EXPECT_EQ(store_->Head().value().position, std::optional<uint64_t>(kThreads * kAppends - 1));
 }
 
 TEST_F(EventStoreTest, ReopeningResumesTheChain) {
   ASSERT_TRUE(store_->Append("s", ExpectedVersion::Any(), {Event("a"), Event("b")}).ok());
-  LogHead head = store_->Head();
+  LogHead head = store_->Head().value();
   Reopen();
-  EXPECT_EQ(store_->Head(), head);
+  EXPECT_EQ(store_->Head().value(), head);
   ASSERT_TRUE(store_->Append("s", ExpectedVersion::Exact(1), {Event("c")}).ok());
   auto full = store_->Verify(std::nullopt);
   ASSERT_TRUE(full.ok());
@@ -387,7 +387,7 @@ TEST_F(EventStoreTest, ReopeningResumesTheChain) {
   ASSERT_TRUE(from_head.ok());
   EXPECT_TRUE(from_head->ok) << from_head->problem;
   EXPECT_EQ(from_head->events_verified, 1u);
-  EXPECT_EQ(from_head->head, store_->Head());
+  EXPECT_EQ(from_head->head, store_->Head().value());
   LogHead forged = head;
   forged.hash[0] ^= 1;
   auto bad = store_->Verify(forged);
@@ -456,7 +456,7 @@ TEST_F(EventStoreTest, ReadOnlyOpenReadsButRefusesAppends) {
   store_.reset();
   auto ro = EventStore::Open({.path = dir_.path(), .read_only = true});
   ASSERT_TRUE(ro.ok()) << ro.status();
-  EXPECT_EQ((*ro)->Head().position, std::optional<uint64_t>(0));
+  EXPECT_EQ((*ro)->Head().value().position, std::optional<uint64_t>(0));
   EXPECT_EQ((*ro)->Append("s", ExpectedVersion::Any(), {Event("b")}).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(EventStore::Open({.path = dir_.path() + "-missing", .read_only = true}).status().code(),

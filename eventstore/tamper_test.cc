@@ -165,7 +165,7 @@ class TamperTest : public ::testing::Test {
     ASSERT_TRUE(log.ok()) << log.status();
     original_ = *std::move(log);
     ASSERT_EQ(original_.size(), kEventCount);
-    ASSERT_EQ(Describe((*store)->Head()), Describe(RecordedHead(kLast)));
+    ASSERT_EQ(Describe((*store)->Head().value()), Describe(RecordedHead(kLast)));
   }
 
   void TearDown() override {
@@ -487,7 +487,8 @@ TEST_F(TamperTest, EventPlantedPastTheHeadIsAGapNotANewHead) {
   // take position kPlanted for its head and append after a gap of ten missing events.
   absl::StatusOr<std::unique_ptr<EventStore>> hub = OpenStore(/*read_only=*/false);
   EXPECT_EQ(hub.status().code(), absl::StatusCode::kDataLoss)
-      << (hub.ok() ? absl::StrCat("opened with head ", Describe((*hub)->Head())) : hub.status().ToString());
+      << (hub.ok() ? absl::StrCat("opened with head ", Describe((*hub)->Head().value()))
+                   : hub.status().ToString());
 }
 
 // --- (b) a deleted event, (c) two swapped events -----------------------------------------------
@@ -639,7 +640,7 @@ TEST_F(TamperTest, TruncatedTailIsReportedFromALaterRecordedHead) {
   {
     absl::StatusOr<std::unique_ptr<EventStore>> store = OpenStore(/*read_only=*/true);
     ASSERT_TRUE(store.ok()) << store.status();
-    EXPECT_EQ(Describe((*store)->Head()), Describe(RecordedHead(kTruncateFrom - 1)));
+    EXPECT_EQ(Describe((*store)->Head().value()), Describe(RecordedHead(kTruncateFrom - 1)));
   }
   // The shorter log is consistent in itself...
   ExpectIntact(ReopenAndVerify(std::nullopt), kTruncateFrom, RecordedHead(kTruncateFrom - 1));
@@ -662,7 +663,7 @@ TEST_F(TamperTest, TruncatedAndRegrownTailFailsAtARecordedHead) {
     absl::StatusOr<std::unique_ptr<EventStore>> store = OpenStore(/*read_only=*/false);
     ASSERT_TRUE(store.ok()) << store.status();
     ASSERT_NO_FATAL_FAILURE(AppendEvents(**store, kEventCount - kTruncateFrom + 3, "regrown"));
-    regrown_head = (*store)->Head();
+    regrown_head = (*store)->Head().value();
   }
   ASSERT_EQ(regrown_head.position, kEventCount + 2);
   ExpectIntact(ReopenAndVerify(std::nullopt), kEventCount + 3, regrown_head);

@@ -69,7 +69,7 @@ class EventStoreImpl : public EventStore {
   absl::StatusOr<ReadAllResult> ReadAll(const ReadAllRequest& request) override;
   absl::StatusOr<ReadAllResult> ReadIndex(const ReadIndexRequest& request) override;
   absl::StatusOr<uint64_t> StreamVersion(std::string_view stream_id) override;
-  LogHead Head() override;
+  absl::StatusOr<LogHead> Head() override { return PublishedHead(); }
   absl::StatusOr<VerifyResult> Verify(std::optional<LogHead> from) override;
   std::unique_ptr<Subscription> Subscribe(const SubscribeOptions& options) override;
 
@@ -77,6 +77,8 @@ class EventStoreImpl : public EventStore {
 
   // The position the next appended event will get (= number of durable events).
   uint64_t NextPosition();
+  // The last durable event's position and hash (Head, which cannot fail here).
+  LogHead PublishedHead();
   // Copies matching events at positions >= `from` from the in-memory ring. Returns false (and
   // copies nothing) if `from` is older than the ring holds. `*next` is the first unexamined
   // position.

@@ -213,7 +213,7 @@ absl::StatusOr<VerifyResult> EventStoreImpl::Verify(std::optional<LogHead> from)
     it->Seek(PositionKey(start));
     RETURN_IF_ERROR(FromRocks(it->status(), "reading the log"));
     if (!it->Valid() || KeyPosition(it->key()) != start) {
-      std::optional<uint64_t> head = Head().position;
+      std::optional<uint64_t> head = PublishedHead().position;
       if (!head.has_value() || *head < start) {
         uint64_t first_missing = head.has_value() ? *head + 1 : 0;
         return fail(first_missing, absl::StrCat("the recorded head is at position ", start, " but the log ends ",

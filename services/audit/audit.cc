@@ -89,7 +89,7 @@ std::string FormatMoment(const Moment& moment) {
 }
 
 absl::Status CheckMomentInLog(eventstore::EventStore& store, const Moment& moment) {
-  const eventstore::LogHead head = store.Head();
+  ASSIGN_OR_RETURN(const eventstore::LogHead head, store.Head());
   if (!head.position.has_value()) return absl::OutOfRangeError("the log is empty");
   if (moment.position.has_value()) {
     if (*moment.position > *head.position) {

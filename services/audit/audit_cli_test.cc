@@ -54,7 +54,7 @@ class AuditCliTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
         eventstore::EventStore::Open({.path = log_dir(), .read_only = true});
     ASSERT_TRUE(store.ok()) << store.status();
-    head_ = (*store)->Head();
+    head_ = (*store)->Head().value();
     ASSERT_TRUE(head_.position.has_value());
     ASSERT_GT(*head_.position, 40u);
   }

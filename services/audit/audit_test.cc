@@ -92,7 +92,7 @@ TEST_F(AuditTest, ReplayAtEveryPositionIsTheReadModelThen) {
   absl::StatusOr<std::unique_ptr<fhir::ReadModel>> model =
       fhir::ReadModel::Open({.path = dir_.File("model")});
   ASSERT_TRUE(model.ok()) << model.status();
-  const uint64_t head = *store().Head().position;
+  const uint64_t head = *store().Head().value().position;
   ASSERT_GT(head, 60u);
   size_t compared = 0;
   for (uint64_t p = 0; p <= head; ++p) {
@@ -174,8 +174,8 @@ TEST_F(AuditTest, ErrorsForUnknownPatientsAndMomentsOutsideTheLog) {
   EXPECT_EQ(s.code(), absl::StatusCode::kOutOfRange);
   EXPECT_TRUE(absl::StrContains(s.message(), "before the log began")) << s;
   EXPECT_TRUE(CheckMomentInLog(store(), {.time = recorded_at_.front()}).ok());
-  EXPECT_TRUE(CheckMomentInLog(store(), {.position = *store().Head().position}).ok());
-  EXPECT_EQ(CheckMomentInLog(store(), {.position = *store().Head().position + 1}).code(),
+  EXPECT_TRUE(CheckMomentInLog(store(), {.position = *store().Head().value().position}).ok());
+  EXPECT_EQ(CheckMomentInLog(store(), {.position = *store().Head().value().position + 1}).code(),
             absl::StatusCode::kOutOfRange);
 
   // Patient 2's first event is at position 2: at position 1 the record has not begun.

@@ -20,6 +20,7 @@
 #include "carehub/care/hub_key.h"
 #include "carehub/services/common/executor.h"
 #include "carehub/services/testing/temp_dir.h"
+#include "eventstore/testing/forwarding_store.h"
 #include "gtest/gtest.h"
 #include "services/care/internal/decide.h"
 
@@ -45,9 +46,9 @@ v1::PatientIdentifier Personnummer(const std::string& value) {
 
 // Forwards to a real store, but holds asynchronous appends while held, so that a test can have
 // several commands decided against the same version before any of them lands.
-class GatedStore final : public es::EventStore {
+class GatedStore final : public es::testing::ForwardingStore {
  public:
-  explicit GatedStore(es::EventStore* store) : store_(store) {}
+  using ForwardingStore::ForwardingStore;
 
   void Hold() {
     absl::MutexLock lock(&mu_);
@@ -78,15 +79,11 @@ class GatedStore final : public es::EventStore {
     failing_reads_ = n;
   }
 
-  absl::StatusOr<es::AppendResult> Append(std::string_view stream_id, es::ExpectedVersion expected,
-                                          std::vector<es::ProposedEvent> events) override {
-    return store_->Append(stream_id, expected, std::move(events));
-  }
   void AppendAsync(std::string_view stream_id, es::ExpectedVersion expected,
                    std::vector<es::ProposedEvent> events, AppendCallback done) override {
     auto append = [this, stream = std::string(stream_id), expected,
                    events = std::move(events), done = std::move(done)]() mutable {
-      store_->AppendAsync(stream, expected, std::move(events), std::move(done));
+      inner()->AppendAsync(stream, expected, std::move(events), std::move(done));
     };
     {
       absl::MutexLock lock(&mu_);
@@ -109,24 +106,9 @@ class GatedStore final : public es::EventStore {
       hook = on_read_;
     }
     if (hook) hook(request.stream_id);
-    return store_->ReadStream(request);
+    return ForwardingStore::ReadStream(request);
   }
-  absl::StatusOr<es::ReadAllResult> ReadAll(const es::ReadAllRequest& request) override {
-    return store_->ReadAll(request);
-  }
-  absl::StatusOr<uint64_t> StreamVersion(std::string_view stream_id) override {
-    return store_->StreamVersion(stream_id);
-  }
-  es::LogHead Head() override { return store_->Head(); }
-  absl::StatusOr<es::VerifyResult> Verify(std::optional<es::LogHead> from) override {
-    return store_->Verify(from);
-  }
-  std::unique_ptr<es::Subscription> Subscribe(const es::SubscribeOptions& options) override {
-    return store_->Subscribe(options);
-  }
-
  private:
-  es::EventStore* const store_;
   absl::Mutex mu_;
   bool held_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::function<void()>> pending_ ABSL_GUARDED_BY(mu_);

@@ -215,8 +215,9 @@ grpc::ServerUnaryReactor* EventStoreService::Head(grpc::CallbackServerContext* c
                                                   pb::HeadResponse* response) {
   // The head is kept in memory: answer inline, without a thread hop.
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  ToProto(store_->Head(), response->mutable_head());
-  reactor->Finish(grpc::Status::OK);
+  absl::StatusOr<eventstore::LogHead> head = store_->Head();
+  if (head.ok()) ToProto(*head, response->mutable_head());
+  reactor->Finish(head.ok() ? grpc::Status::OK : Failed("Head", head.status()));
   return reactor;
 }
 

@@ -20,6 +20,7 @@
 #include "carehub/services/fhir_api.h"
 #include "carehub/services/http_server.h"
 #include "carehub/services/testing/temp_dir.h"
+#include "eventstore/testing/forwarding_store.h"
 #include "fhir/testing/care_events.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -42,9 +43,10 @@ constexpr char kMunicipality[] = "SE2120001231";
 
 // An event store that holds every AppendAsync until the test lets it through (or fails it), so
 // that the test can see what the server does meanwhile. Everything else goes straight through.
-class GatedStore : public eventstore::EventStore {
+class GatedStore : public eventstore::testing::ForwardingStore {
  public:
-  explicit GatedStore(std::unique_ptr<eventstore::EventStore> inner) : inner_(std::move(inner)) {}
+  explicit GatedStore(std::unique_ptr<eventstore::EventStore> inner)
+      : ForwardingStore(inner.get()), owned_(std::move(inner)) {}
 
   void AppendAsync(std::string_view stream_id, eventstore::ExpectedVersion expected,
                    std::vector<eventstore::ProposedEvent> events, AppendCallback done) override {
@@ -56,14 +58,14 @@ class GatedStore : public eventstore::EventStore {
         return;
       }
     }
-    inner_->AppendAsync(held.stream, held.expected, std::move(held.events), std::move(held.done));
+    inner()->AppendAsync(held.stream, held.expected, std::move(held.events), std::move(held.done));
   }
   // Waits for a held append; passes it on (or fails it with `error`), marking the moment.
   void ReleaseNext(absl::Status error = absl::OkStatus()) {
     Held held = TakeNext();
     released_.fetch_add(1);
     if (!error.ok()) return held.done(error);
-    inner_->AppendAsync(held.stream, held.expected, std::move(held.events), std::move(held.done));
+    inner()->AppendAsync(held.stream, held.expected, std::move(held.events), std::move(held.done));
   }
   void Open() {
     absl::MutexLock lock(&mu_);
@@ -74,28 +76,6 @@ class GatedStore : public eventstore::EventStore {
     open_ = false;
   }
   int released() const { return released_.load(); }
-
-  absl::StatusOr<eventstore::AppendResult> Append(std::string_view s, eventstore::ExpectedVersion e,
-                                                  std::vector<eventstore::ProposedEvent> events) override {
-    return inner_->Append(s, e, std::move(events));
-  }
-  absl::StatusOr<std::vector<eventstore::RecordedEvent>> ReadStream(const eventstore::ReadStreamRequest& r) override {
-    return inner_->ReadStream(r);
-  }
-  absl::StatusOr<eventstore::ReadAllResult> ReadAll(const eventstore::ReadAllRequest& r) override {
-    return inner_->ReadAll(r);
-  }
-  absl::StatusOr<eventstore::ReadAllResult> ReadIndex(const eventstore::ReadIndexRequest& r) override {
-    return inner_->ReadIndex(r);
-  }
-  absl::StatusOr<uint64_t> StreamVersion(std::string_view s) override { return inner_->StreamVersion(s); }
-  eventstore::LogHead Head() override { return inner_->Head(); }
-  absl::StatusOr<eventstore::VerifyResult> Verify(std::optional<eventstore::LogHead> from) override {
-    return inner_->Verify(from);
-  }
-  std::unique_ptr<eventstore::Subscription> Subscribe(const eventstore::SubscribeOptions& o) override {
-    return inner_->Subscribe(o);
-  }
 
  private:
   struct Held {
@@ -112,7 +92,7 @@ class GatedStore : public eventstore::EventStore {
     return held;
   }
 
-  std::unique_ptr<eventstore::EventStore> inner_;
+  std::unique_ptr<eventstore::EventStore> owned_;
   absl::Mutex mu_;
   bool open_ ABSL_GUARDED_BY(mu_) = true;
   std::deque<Held> held_ ABSL_GUARDED_BY(mu_);
@@ -168,7 +148,7 @@ class FhirAccessLogTest : public ::testing::Test {
     return page.ok() && !page->entries.empty() ? page->entries[0] : audit::AccessEntry();
   }
   static uint64_t Count() {
-    eventstore::LogHead head = access_log_->store().Head();
+    eventstore::LogHead head = access_log_->store().Head().value();
     return head.position.has_value() ? *head.position + 1 : 0;
   }
   static std::string PlanId() {

@@ -92,12 +92,15 @@ FhirHealth ProjectorHealth(const FhirProjector& projector, eventstore::EventStor
   // The checkpoint first: the log only grows, so a checkpoint read before the head can only
   // look behind, never ahead.
   health.checkpoint = projector.checkpoint();
-  const eventstore::LogHead head = store.Head();
-  health.log_end = head.position.has_value() ? *head.position + 1 : 0;
+  const absl::StatusOr<uint64_t> log_end = eventstore::LogEnd(store);
+  if (log_end.ok()) health.log_end = *log_end;
   const absl::Status status = projector.status();
   if (!projector.running()) {
     health.detail = status.ok() ? "the projector is not running"
                                 : absl::StrCat("the projector stopped: ", status.ToString());
+  } else if (!log_end.ok()) {
+    // Whether the read model is current cannot be told without the log's head.
+    health.detail = absl::StrCat("the event log cannot be reached: ", log_end.status().ToString());
   } else if (health.checkpoint < *health.log_end) {
     health.detail = absl::StrCat(*health.log_end - health.checkpoint, " events to project");
   }

@@ -25,8 +25,10 @@
 #include "absl/time/time.h"
 #include "carehub/eventstore/event_store.h"
 #include "carehub/fhir/read_model.h"
+#include "carehub/services/fhir_http_main.h"
 #include "carehub/services/fhir_projector.h"
 #include "carehub/services/testing/temp_dir.h"
+#include "eventstore/testing/forwarding_store.h"
 #include "fhir/testing/care_events.h"
 #include "gtest/gtest.h"
 
@@ -61,7 +63,7 @@ absl::StatusOr<uint64_t> BuildLog(ScenarioLog& log, int patients) {
     auto foreign = log.AppendForeign("audit-1", "carehub.audit.v1.Exported");
     if (!foreign.ok()) return foreign.status();
   }
-  return *log.store().Head().position + 1;
+  return eventstore::LogEnd(log.store()).value();
 }
 
 // `model` must equal a fresh rebuild of the log up to its checkpoint, byte for byte.
@@ -114,6 +116,34 @@ TEST_F(FhirProjectorTest, ProjectsLiveEventsAndStopsCleanly) {
   ExpectEqualsRebuildOfPrefix(log_->store(), *model_, dir_.File("rebuild"));
 }
 
+// A store whose head cannot be read, as a remote log that does not answer.
+class UnreachableHead : public eventstore::testing::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  absl::StatusOr<eventstore::LogHead> Head() override {
+    return absl::UnavailableError("the event log does not answer (test)");
+  }
+};
+
+TEST_F(FhirProjectorTest, HealthIsReadyOnlyWhenTheLogsEndIsKnownAndReached) {
+  FhirProjector projector(&log_->store(), model_.get());
+  ASSERT_TRUE(projector.Start().ok());
+  auto head = BuildLog(*log_, 1);
+  ASSERT_TRUE(head.ok()) << head.status();
+  ASSERT_TRUE(projector.WaitForCheckpoint(*head, kWait).ok());
+  const FhirHealth reached = ProjectorHealth(projector, log_->store());
+  EXPECT_TRUE(reached.ready) << reached.detail;
+  EXPECT_EQ(reached.log_end, std::optional<uint64_t>(*head));
+  // Whether the model is current cannot be told without the log's end: not ready.
+  UnreachableHead unreachable(&log_->store());
+  const FhirHealth unknown = ProjectorHealth(projector, unreachable);
+  EXPECT_FALSE(unknown.ready);
+  EXPECT_FALSE(unknown.log_end.has_value());
+  EXPECT_NE(unknown.detail.find("the event log cannot be reached"), std::string::npos)
+      << unknown.detail;
+  projector.Stop();
+}
+
 TEST_F(FhirProjectorTest, StoppedMidStreamResumesAtTheCheckpoint) {
   auto head = BuildLog(*log_, 3);
   ASSERT_TRUE(head.ok()) << head.status();
@@ -152,7 +182,7 @@ TEST(ProjectorCrashChild, DISABLED_ProjectUntilKilled) {
   FhirProjector projector(store->get(), model.get(), options);
   ASSERT_TRUE(projector.Start().ok());
   // Until killed: the parent kills long before the head.
-  EXPECT_TRUE(projector.WaitForCheckpoint(*(*store)->Head().position + 1, kWait).ok());
+  EXPECT_TRUE(projector.WaitForCheckpoint(eventstore::LogEnd(**store).value(), kWait).ok());
 }
 
 // Spawns the child, returns its pid and the read end of its record pipe.

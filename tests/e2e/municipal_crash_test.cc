@@ -31,11 +31,6 @@ using services::testing::ReadFileOrEmpty;
 constexpr int kPatients = 4;
 constexpr int kLinesPerPatient = 400;
 
-uint64_t LogEnd(eventstore::EventStore& store) {
-  const eventstore::LogHead head = store.Head();
-  return head.position.has_value() ? *head.position + 1 : 0;
-}
-
 TEST(MunicipalCrashTest, KilledMidFileEveryLineLandsExactlyOnce) {
   TempDir dir;
   int store_port = 0, care_port = 0, http_port = 0;
@@ -69,7 +64,7 @@ TEST(MunicipalCrashTest, KilledMidFileEveryLineLandsExactlyOnce) {
     enrol.mutable_patient_enrolled()->set_target_group(v1::TARGET_GROUP_MOST_ILL);
     ASSERT_TRUE(client.Execute(enrol).ok());
   }
-  const uint64_t before = LogEnd(**log);
+  const uint64_t before = eventstore::LogEnd(**log).value();
 
   // One agreed time per line, the patients interleaved as a municipal export lists them.
   std::string csv = "format;record_type;record_id;personnummer;owner;occurred_at;appointment_id;start\n";
@@ -97,14 +92,14 @@ TEST(MunicipalCrashTest, KilledMidFileEveryLineLandsExactlyOnce) {
 
   // Kill it once a fair part of the file, but not all of it, is in the log.
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (LogEnd(**log) < before + lines / 10 && absl::Now() < deadline) {
+  while (eventstore::LogEnd(**log).value() < before + lines / 10 && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(5));
   }
   ASSERT_TRUE(adapter->Signal(SIGKILL).ok());
   absl::StatusOr<int> killed = adapter->WaitForExit(absl::Seconds(30));
   ASSERT_TRUE(killed.ok());
   EXPECT_TRUE(WIFSIGNALED(*killed));
-  const uint64_t at_kill = LogEnd(**log);
+  const uint64_t at_kill = eventstore::LogEnd(**log).value();
   ASSERT_GT(at_kill, before) << ReadFileOrEmpty(dir.File("municipal.log"));
   ASSERT_LT(at_kill, before + lines) << "the whole file was in before the kill; make it larger";
   EXPECT_TRUE(fs::exists(inbox + "/hemsjukvard-export.csv")) << "the file left the inbox half-done";
@@ -118,7 +113,7 @@ TEST(MunicipalCrashTest, KilledMidFileEveryLineLandsExactlyOnce) {
   ASSERT_TRUE(fs::exists(done)) << ReadFileOrEmpty(dir.File("municipal-2.log"));
   EXPECT_FALSE(fs::exists(dir.File("hub/municipal/failed/hemsjukvard-export.csv")));
   // Every line is in the log once: exactly one event per line was appended in all.
-  EXPECT_EQ(LogEnd(**log), before + lines);
+  EXPECT_EQ(eventstore::LogEnd(**log).value(), before + lines);
 
   StopCleanly(*adapter, "municipal");
   log->reset();

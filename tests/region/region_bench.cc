@@ -85,7 +85,7 @@ absl::Status Run() {
   if (dir.empty()) return absl::InvalidArgumentError("--data_dir is required");
   ASSIGN_OR_RETURN(std::unique_ptr<eventstore::EventStore> store,
                    eventstore::EventStore::Open({.path = (dir / "eventstore").string()}));
-  const uint64_t end = store->Head().position.value_or(0) + 1;
+  ASSIGN_OR_RETURN(const uint64_t end, eventstore::LogEnd(*store));
   const bool own_model = absl::GetFlag(FLAGS_model_dir).empty();
   const std::filesystem::path model_dir =
       own_model ? dir / absl::StrCat("bench-fhir-", ::getpid())
@@ -201,14 +201,14 @@ absl::Status Run() {
     for (std::thread& t : threads) t.join();
     const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
     RETURN_IF_ERROR(error);
-    const uint64_t head = store->Head().position.value_or(0) + 1;
-    RETURN_IF_ERROR(projector.WaitForCheckpoint(head, absl::Minutes(1)));
+    ASSIGN_OR_RETURN(const uint64_t log_end, eventstore::LogEnd(*store));
+    RETURN_IF_ERROR(projector.WaitForCheckpoint(log_end, absl::Minutes(1)));
     std::vector<double> lags;
     {
       absl::MutexLock lock(&mu);
       // The checkpoint moves just before on_applied runs: wait for the last callback too.
       auto recorded = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-        return !applied.empty() && applied.back().first >= head;
+        return !applied.empty() && applied.back().first >= log_end;
       };
       mu.AwaitWithTimeout(absl::Condition(&recorded), absl::Seconds(10));
       std::sort(applied.begin(), applied.end());

@@ -75,7 +75,7 @@ TEST(RegionTest, EveryCommandIsAcceptedAndTheLogProjects) {
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->patients, 40u);
   EXPECT_GT(stats->events, stats->commands);
-  EXPECT_EQ((*store)->Head().position.value_or(0) + 1, stats->events + 40 * 2)
+  EXPECT_EQ(eventstore::LogEnd(**store).value(), stats->events + 40 * 2)
       << "every event of the log is a patient's event or one of the two registry events per patient";
 
   auto model = fhir::ReadModel::Open({.path = dir.File("fhir")});

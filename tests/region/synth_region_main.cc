@@ -69,12 +69,13 @@ absl::Status Run() {
   };
   ASSIGN_OR_RETURN(RegionStats stats, GenerateRegion(*care, options));
   const double seconds = absl::ToDoubleSeconds(stats.elapsed);
+  ASSIGN_OR_RETURN(const uint64_t log_end, eventstore::LogEnd(*store));
   std::printf("synthetic region: %llu patients, %llu commands, %llu events in %.1f s "
-              "(%.0f commands/s, %.0f events/s); log head %llu\n",
+              "(%.0f commands/s, %.0f events/s); %llu events in the log\n",
               static_cast<unsigned long long>(stats.patients),
               static_cast<unsigned long long>(stats.commands),
               static_cast<unsigned long long>(stats.events), seconds, stats.commands / seconds,
-              stats.events / seconds, static_cast<unsigned long long>(store->Head().position.value_or(0)));
+              stats.events / seconds, static_cast<unsigned long long>(log_end));
   return absl::OkStatus();
 }
 

@@ -80,8 +80,9 @@ class MunicipalFixture : public services::testing::CareServiceFixture {
   }
 
   uint64_t LogSize() {
-    const eventstore::LogHead head = store_->Head();
-    return head.position.has_value() ? *head.position + 1 : 0;
+    absl::StatusOr<uint64_t> end = eventstore::LogEnd(*store_);
+    EXPECT_TRUE(end.ok()) << end.status();
+    return end.value_or(0);
   }
 
   std::shared_ptr<grpc::Channel> channel_;

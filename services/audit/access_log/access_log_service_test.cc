@@ -101,7 +101,7 @@ TEST_F(AccessLogServiceTest, FindAndVerifyAnswerWhatTheLogHolds) {
   ASSERT_TRUE(verify.ok()) << verify.status();
   EXPECT_TRUE(verify->ok);
   EXPECT_EQ(verify->events_verified, 4u);
-  EXPECT_EQ(verify->head, log_->store().Head());
+  EXPECT_EQ(verify->head, log_->store().Head().value());
   absl::StatusOr<eventstore::VerifyResult> extends = (*remote)->Verify(verify->head);
   ASSERT_TRUE(extends.ok()) << extends.status();
   EXPECT_TRUE(extends->ok);

@@ -46,7 +46,7 @@ absl::Status Bench() {
   ASSIGN_OR_RETURN(std::unique_ptr<eventstore::EventStore> store,
                    eventstore::EventStore::Open({.path = data_dir + "/eventstore",
                                                  .read_only = true}));
-  const eventstore::LogHead head = store->Head();
+  ASSIGN_OR_RETURN(const eventstore::LogHead head, store->Head());
   if (!head.position.has_value()) return absl::FailedPreconditionError("the log is empty");
   const uint64_t events = *head.position + 1;
   std::printf("log: %llu events\n", static_cast<unsigned long long>(events));

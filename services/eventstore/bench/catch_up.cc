@@ -21,10 +21,6 @@ absl::Status ExpectAll(GaplessCheck& check, const std::vector<RecordedEvent>& ev
   return absl::OkStatus();
 }
 
-uint64_t StoredEvents(eventstore::EventStore& store) {
-  const eventstore::LogHead head = store.Head();
-  return head.position.has_value() ? *head.position + 1 : 0;
-}
 
 }  // namespace
 
@@ -38,7 +34,8 @@ absl::Status GaplessCheck::Expect(uint64_t position) {
 
 absl::StatusOr<uint64_t> FillLog(eventstore::EventStore& store, const FillSpec& spec,
                                  LoadResult& fill) {
-  const uint64_t missing = spec.events - std::min(spec.events, StoredEvents(store));
+  ASSIGN_OR_RETURN(const uint64_t stored, eventstore::LogEnd(store));
+  const uint64_t missing = spec.events - std::min(spec.events, stored);
   if (missing > 0) {
     const uint64_t per_writer = (missing + spec.writers - 1) / spec.writers;
     fill = RunLibraryAppends(store, AppendSpec{.load = {.workers = spec.writers,
@@ -50,7 +47,7 @@ absl::StatusOr<uint64_t> FillLog(eventstore::EventStore& store, const FillSpec& 
                                                .run_nonce = spec.run_nonce});
     if (fill.errors > 0) return absl::InternalError("fill failed: " + fill.first_error);
   }
-  return StoredEvents(store);
+  return eventstore::LogEnd(store);
 }
 
 LoadResult RunReadAllCatchUp(eventstore::EventStore& store, uint64_t events, size_t page,

@@ -16,7 +16,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "carehub/base/log.h"
 #include "carehub/base/strings.h"
 #include "carehub/eventstore/v1/eventstore.grpc.pb.h"
 #include "carehub/services/common/grpc_status.h"
@@ -220,22 +219,13 @@ class RemoteEventStore final : public es::EventStore {
     return events->front().version;
   }
 
-  es::LogHead Head() override {
+  absl::StatusOr<es::LogHead> Head() override {
     grpc::ClientContext context;
     absl::Status status = Prepare(&context, options_.read_timeout);
     pb::HeadResponse response;
     if (status.ok()) status = FromGrpcStatus(stub_->Head(&context, pb::HeadRequest(), &response));
-    absl::StatusOr<es::LogHead> head =
-        status.ok() ? FromProto(response.head()) : absl::StatusOr<es::LogHead>(status);
-    if (!head.ok()) {
-      // The interface has no room for an error; say so where an operator will see it.
-      LOG_ERROR("eventstore_client.head.failed")
-          .Kv("target", target_)
-          .Kv("code", absl::StatusCodeToString(head.status().code()))
-          .Kv("message", head.status().message());
-      return es::LogHead();
-    }
-    return *head;
+    if (!status.ok()) return status;
+    return FromProto(response.head());
   }
 
   absl::StatusOr<es::VerifyResult> Verify(std::optional<es::LogHead> from) override {

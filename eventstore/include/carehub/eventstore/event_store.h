@@ -151,7 +151,8 @@ class EventStore {
   virtual absl::StatusOr<uint64_t> StreamVersion(std::string_view stream_id) = 0;
 
   // The last durable event's position and chain hash; position is absent for an empty log.
-  virtual LogHead Head() = 0;
+  // A local store always answers; a remote one reports why it could not (e.g. Unavailable).
+  virtual absl::StatusOr<LogHead> Head() = 0;
 
   // Recomputes the hash chain from `from` (a head recorded earlier; nullopt = from the start of
   // the log) up to the current head. Every finding is reported in the result, not as an error:
@@ -164,6 +165,10 @@ class EventStore {
   // be destroyed before the store; when the store closes, its Next() returns Unavailable.
   virtual std::unique_ptr<Subscription> Subscribe(const SubscribeOptions& options) = 0;
 };
+
+// The position the next appended event will get: the number of events in the log (Head's
+// position + 1; 0 for an empty log). Head's error otherwise.
+absl::StatusOr<uint64_t> LogEnd(EventStore& store);
 
 // Whether `event` passes the checks an append makes of each of its events under `limits` (id,
 // type, index keys, size); InvalidArgument naming the rule broken. For writers that gather

@@ -19,8 +19,6 @@
 //     exactly as from the in-process store.
 //   - Nothing is retried behind the caller's back except a subscription's stream: Append is
 //     idempotent by event id, so the caller may retry an Unavailable append safely.
-//   - Head() cannot report an error through its signature; when the server cannot be reached it
-//     returns an empty head (no position) and logs `eventstore_client.head.failed`.
 //   - A Subscription keeps going across dropped streams and server restarts: it re-subscribes
 //     from its last checkpoint with exponential backoff, so it delivers no gap and no duplicate.
 //     It ends only on Cancel(), on a permanent error from the server (e.g. InvalidArgument),
