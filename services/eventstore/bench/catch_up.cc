@@ -21,7 +21,6 @@ absl::Status ExpectAll(GaplessCheck& check, const std::vector<RecordedEvent>& ev
   return absl::OkStatus();
 }
 
-
 }  // namespace
 
 absl::Status GaplessCheck::Expect(uint64_t position) {
