@@ -147,10 +147,7 @@ class FhirAccessLogTest : public ::testing::Test {
     EXPECT_TRUE(page.ok() && page->entries.size() == 1);
     return page.ok() && !page->entries.empty() ? page->entries[0] : audit::AccessEntry();
   }
-  static uint64_t Count() {
-    eventstore::LogHead head = access_log_->store().Head().value();
-    return head.position.has_value() ? *head.position + 1 : 0;
-  }
+  static uint64_t Count() { return eventstore::LogEnd(access_log_->store()).value(); }
   static std::string PlanId() {
     auto plans = model_->ListByType("CarePlan");
     EXPECT_TRUE(plans.ok() && !plans->empty());

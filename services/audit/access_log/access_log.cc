@@ -36,7 +36,9 @@ std::string NewEventId() {
 
 std::vector<std::string> IndexKeys(const AccessEntry& entry) {
   std::vector<std::string> keys;
-  for (const std::string& patient : entry.patients) keys.push_back(absl::StrCat(kPatientKeyPrefix, patient));
+  for (const std::string& patient : entry.patients) {
+    keys.push_back(absl::StrCat(kPatientKeyPrefix, patient));
+  }
   const AccessAgent& a = entry.agent;
   if (a.anonymous()) keys.push_back(absl::StrCat(kAgentKeyPrefix, "anonymous"));
   for (const std::string* id : {&a.user_hsa_id, &a.organization_hsa_id, &a.care_unit_hsa_id}) {
