@@ -132,16 +132,21 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStoreImpl::Open(const Options& 
   RETURN_IF_ERROR(store->OpenDatabase());
   RETURN_IF_ERROR(store->LoadHead());
   if (!options.read_only) {
-    store->writer_ = std::thread([s = store.get()] {
-      pthread_setname_np(pthread_self(), "es-writer");  // names show in top -H and perf
+    // Linux keeps 15 bytes of a thread name and refuses a longer one.
+    auto name = [prefix = options.thread_prefix](std::string_view role) {
+      std::string name = absl::StrCat(prefix, "-", Sv(role)).substr(0, 15);
+      pthread_setname_np(pthread_self(), name.c_str());  // names show in top -H and perf
+    };
+    store->writer_ = std::thread([s = store.get(), name] {
+      name("writer");
       s->WriterLoop();
     });
-    store->decider_ = std::thread([s = store.get()] {
-      pthread_setname_np(pthread_self(), "es-decider");
+    store->decider_ = std::thread([s = store.get(), name] {
+      name("decider");
       s->DecideAheadLoop();
     });
-    store->completer_ = std::thread([s = store.get()] {
-      pthread_setname_np(pthread_self(), "es-completer");
+    store->completer_ = std::thread([s = store.get(), name] {
+      name("completer");
       s->CompleterLoop();
     });
   }

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace carehub::eventstore {
@@ -169,6 +171,40 @@ TEST(EventStoreWithoutIdIndexTest, RepeatedIdsAreWrittenAgainAndTheChainHolds) {
   absl::StatusOr<VerifyResult> verify = (*store)->Verify(std::nullopt);
   ASSERT_TRUE(verify.ok());
   EXPECT_TRUE(verify->ok);
+}
+
+// The names of this process's threads, as top -H shows them.
+std::multiset<std::string> ThreadNames() {
+  std::multiset<std::string> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name)) names.insert(name);
+  }
+  return names;
+}
+
+TEST(EventStoreThreadsTest, EachStoreNamesItsThreadsWithItsPrefix) {
+  TempDir care_dir, audit_dir;
+  absl::StatusOr<std::unique_ptr<EventStore>> care = EventStore::Open({.path = care_dir.path()});
+  absl::StatusOr<std::unique_ptr<EventStore>> audit =
+      EventStore::Open({.path = audit_dir.path(), .thread_prefix = "audit-log"});
+  ASSERT_TRUE(care.ok()) << care.status();
+  ASSERT_TRUE(audit.ok()) << audit.status();
+  // Each thread names itself as it starts.
+  const std::multiset<std::string> expected = {"es-writer", "es-decider", "es-completer",
+                                               "audit-log-write", "audit-log-decid",
+                                               "audit-log-compl"};
+  std::multiset<std::string> found;
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    found.clear();
+    for (const std::string& name : ThreadNames()) {
+      if (expected.count(name) > 0) found.insert(name);
+    }
+    if (found == expected) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(found, expected);
 }
 
 TEST_F(EventStoreTest, InvalidInputIsRejectedAndChangesNothing) {

@@ -237,7 +237,8 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(const AccessLogOption
                         .recent_events_capacity = 1024, .block_cache_bytes = 32u << 20,
                         .read_only = options.read_only,
                         // Entries are never resent (NewEventId): no idempotency index to keep.
-                        .index_event_ids = false}));
+                        .index_event_ids = false,
+                        .thread_prefix = "audit"}));
   return std::make_unique<AccessLog>(std::move(store));
 }
 

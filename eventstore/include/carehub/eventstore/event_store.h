@@ -69,6 +69,10 @@ struct Options {
   // The storage engine's environment (files, threads). Not owned; nullptr means the default.
   // For tests that inject I/O faults.
   rocksdb::Env* env = nullptr;
+  // Names the store's threads "<prefix>-writer", "<prefix>-decider" and "<prefix>-completer"
+  // (as top -H and perf show them), so that an operator can tell two stores of one process
+  // apart. Linux keeps 15 bytes of a thread name: a longer name is cut.
+  std::string thread_prefix = "es";
 };
 
 // A subscription to the global log: catch-up from a position, then live, with no gap and no
