@@ -1,7 +1,6 @@
 #include "carehub/eventstore/event_store.h"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +14,7 @@
 #include "carehub/base/log.h"
 #include "carehub/base/status_macros.h"
 #include "carehub/base/strings.h"
+#include "carehub/base/thread_name.h"
 #include "eventstore/internal/codec.h"
 #include "eventstore/internal/event_store_impl.h"
 #include "eventstore/internal/subscription.h"
@@ -132,10 +132,9 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStoreImpl::Open(const Options& 
   RETURN_IF_ERROR(store->OpenDatabase());
   RETURN_IF_ERROR(store->LoadHead());
   if (!options.read_only) {
-    // Linux keeps 15 bytes of a thread name and refuses a longer one.
+    // Names show in top -H and perf.
     auto name = [prefix = options.thread_prefix](std::string_view role) {
-      std::string name = absl::StrCat(prefix, "-", Sv(role)).substr(0, 15);
-      pthread_setname_np(pthread_self(), name.c_str());  // names show in top -H and perf
+      NameThisThread(absl::StrCat(prefix, "-", Sv(role)));
     };
     store->writer_ = std::thread([s = store.get(), name] {
       name("writer");

@@ -1,5 +1,3 @@
-#include <pthread.h>
-
 #include <memory>
 #include <optional>
 #include <utility>
@@ -7,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "carehub/base/log.h"
 #include "carehub/base/status_macros.h"
+#include "carehub/base/thread_name.h"
 #include "carehub/fhir/projection.h"
 #include "carehub/services/fhir_projector.h"
 
@@ -30,7 +29,7 @@ absl::Status FhirProjector::Start() {
   }
   LOG_INFO("fhir.projector.started").Kv("checkpoint", checkpoint);
   thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "fhir-project");  // names show in top -H and perf
+    NameThisThread("fhir-project");  // names show in top -H and perf
     Run();
   });
   return absl::OkStatus();
@@ -58,7 +57,7 @@ void FhirProjector::Run() {
     write_stop_ = false;
   }
   std::thread writer([this] {
-    pthread_setname_np(pthread_self(), "fhir-write");
+    NameThisThread("fhir-write");
     WriteLoop();
   });
   std::unique_ptr<eventstore::Subscription> subscription =
