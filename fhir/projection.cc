@@ -1,5 +1,6 @@
 #include "carehub/fhir/projection.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 #include "carehub/base/strings.h"
 #include "carehub/care/v1/events.pb.h"
 #include "fhir/internal/context.h"
+#include "fhir/internal/parsed_resource.h"
 #include "fhir/internal/projections.h"
 
 namespace carehub::fhir {
@@ -122,6 +124,13 @@ absl::StatusOr<ProjectionOutput> Project(const ProjectionLookup& lookup,
     return absl::InternalError(
         absl::StrCat("projection of position ", event.position, " failed: ", e.what()));
   }
+}
+
+absl::StatusOr<std::shared_ptr<const internal::ParsedResource>> ProjectionLookup::CurrentParsed(
+    std::string_view type, std::string_view id) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, CurrentResource(type, id));
+  if (!stored.has_value()) return nullptr;
+  return internal::ParseStoredResource(type, id, *stored);
 }
 
 absl::StatusOr<std::optional<std::string>> InMemoryProjectionState::CurrentResource(

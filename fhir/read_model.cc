@@ -297,12 +297,36 @@ class RocksReadModelBatch : public ReadModelBatch {
     return model_->CurrentResource(type, id);
   }
 
-  std::shared_ptr<const internal::ParsedResource> CurrentParsed(
+  absl::StatusOr<std::shared_ptr<const internal::ParsedResource>> CurrentParsed(
       std::string_view type, std::string_view id) const override {
     const std::string key = ResourceKey(type, id);
-    if (auto overlaid = Overlaid(key)) return overlaid->parsed;
-    if (auto cached = model_->cache_.Get(key)) return cached->parsed;
-    return nullptr;
+    std::shared_ptr<const internal::CachedResource> current = Overlaid(key);
+    const bool overlaid = current != nullptr;
+    if (!overlaid) current = model_->cache_.Get(key);
+    if (current != nullptr && current->parsed != nullptr) return current->parsed;
+    std::optional<std::string> stored;
+    if (current != nullptr) {
+      stored = current->json;
+    } else {
+      ASSIGN_OR_RETURN(stored, model_->CurrentResource(type, id));
+      if (!stored.has_value()) return nullptr;
+    }
+    ASSIGN_OR_RETURN(std::shared_ptr<const internal::ParsedResource> parsed,
+                     internal::ParseStoredResource(type, id, *stored));
+    if (!overlaid) {
+      // Kept parsed for the events after this one and for the writer: the Organizations and
+      // Practitioners every event references are written once and then only read, and a
+      // restarted projector would otherwise parse them for every event. Safe to put here:
+      // neither this batch nor the one being committed meanwhile writes this resource, so the
+      // model's version is the current one and no commit replaces it in the cache meanwhile.
+      auto entry = std::make_shared<internal::CachedResource>();
+      entry->index_keys =
+          current != nullptr ? current->index_keys : SortedIndexKeys(type, id, parsed->json);
+      entry->json = *std::move(stored);
+      entry->parsed = parsed;
+      model_->cache_.Put(key, std::move(entry));
+    }
+    return parsed;
   }
 
   absl::StatusOr<std::optional<std::string>> State(std::string_view key) const override {

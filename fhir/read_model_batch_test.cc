@@ -2,6 +2,7 @@
 // batch's earlier events, one WriteBatch per batch), also with each batch committed on another
 // thread while the next is projected through its successor, leaves the database byte for byte as
 // projecting and applying event by event does: every key and value of every column family.
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@
 #include "carehub/eventstore/event_store.h"
 #include "carehub/fhir/projection.h"
 #include "carehub/fhir/read_model.h"
+#include "fhir/internal/parsed_resource.h"
 #include "carehub/services/testing/temp_dir.h"
 #include "fhir/testing/care_events.h"
 #include "gtest/gtest.h"
@@ -57,9 +59,13 @@ std::map<std::string, std::vector<std::pair<std::string, std::string>>> Dump(
 // Projects the whole log into `model` in batches of `batch_size` events. Pipelined: each full
 // batch is committed on another thread while the next is projected into its successor, as the
 // projector does.
+// Only the events in [from, to).
 absl::Status ProjectInBatches(eventstore::EventStore& store, ReadModel& model, size_t batch_size,
-                              bool pipelined = false) {
-  ASSIGN_OR_RETURN(eventstore::ReadAllResult read, store.ReadAll({.limit = 100000}));
+                              bool pipelined = false, uint64_t from = 0,
+                              uint64_t to = UINT64_MAX) {
+  ASSIGN_OR_RETURN(eventstore::ReadAllResult read,
+                   store.ReadAll({.from_position = from, .limit = 100000}));
+  while (!read.events.empty() && read.events.back().position >= to) read.events.pop_back();
   ASSIGN_OR_RETURN(std::unique_ptr<ReadModelBatch> batch, model.NewBatch());
   std::unique_ptr<ReadModelBatch> committing;
   std::thread commit;
@@ -152,6 +158,49 @@ TEST_F(ReadModelBatchTest, BatchesGiveTheSameDatabaseAsEventByEvent) {
       EXPECT_TRUE(actual.at(family) == rows);
     }
   }
+}
+
+// A projector restarted on a model it wrote before reads the resources it holds from RocksDB
+// (the cache of what it wrote is gone), keeps each parsed after the first read, and goes on
+// exactly as if it had never stopped.
+TEST_F(ReadModelBatchTest, AReopenedModelIsReadOnceAndContinuesIdentically) {
+  const std::string path = dir_.File("reopened");
+  const uint64_t half = events_ / 2;
+  {
+    auto model = ReadModel::Open({.path = path});
+    ASSERT_TRUE(model.ok()) << model.status();
+    const absl::Status projected = ProjectInBatches(log_->store(), **model, 5, true, 0, half);
+    ASSERT_TRUE(projected.ok()) << projected;
+  }
+  auto model = ReadModel::Open({.path = path});
+  ASSERT_TRUE(model.ok()) << model.status();
+  const std::string patient = ResourceId("Patient", PatientId(0));
+  auto stored = (*model)->Read("Patient", patient);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  {
+    auto batch = (*model)->NewBatch();
+    ASSERT_TRUE(batch.ok());
+    auto first = (*batch)->CurrentParsed("Patient", patient);
+    ASSERT_TRUE(first.ok()) << first.status();
+    ASSERT_NE(*first, nullptr);
+    EXPECT_EQ((*first)->json.dump(), *stored);
+    EXPECT_EQ((*first)->body_dump, internal::BodyDump((*first)->json));
+    EXPECT_GE((*first)->version, 1u);
+    // Another batch finds the same parse (the model's cache), not a new one.
+    auto other = (*model)->NewBatch();
+    ASSERT_TRUE(other.ok());
+    auto second = (*other)->CurrentParsed("Patient", patient);
+    ASSERT_TRUE(second.ok());
+    EXPECT_EQ(second->get(), first->get());
+    auto missing = (*other)->CurrentParsed("Patient", "no-such-patient");
+    ASSERT_TRUE(missing.ok());
+    EXPECT_EQ(*missing, nullptr);
+  }
+  const absl::Status projected = ProjectInBatches(log_->store(), **model, 5, true, half);
+  ASSERT_TRUE(projected.ok()) << projected;
+  EXPECT_EQ(*(*model)->Checkpoint(), events_);
+  model->reset();
+  EXPECT_TRUE(Dump(path) == Dump(dir_.File("one-by-one")));
 }
 
 TEST_F(ReadModelBatchTest, NothingIsVisibleBeforeCommitAndAFailedAddWritesNothing) {

@@ -8,12 +8,11 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "carehub/base/status_macros.h"
 #include "carehub/base/strings.h"
 #include "carehub/fhir/resource_facts.h"
-#include "fhir/internal/resource_cache.h"
+#include "fhir/internal/parsed_resource.h"
 
 namespace carehub::fhir::internal {
 namespace {
@@ -36,67 +35,6 @@ std::string UriEncode(std::string_view s) {
       out += kHex[c & 15];
     }
   }
-  return out;
-}
-
-// The resource without the members every version changes (versionId, lastUpdated, source), so
-// that an event that changes nothing else writes no version.
-Json Body(const Json& resource) {
-  Json body = resource;
-  auto meta = body.find("meta");
-  if (meta != body.end() && meta->is_object()) {
-    meta->erase("versionId");
-    meta->erase("lastUpdated");
-    meta->erase("source");
-    if (meta->empty()) body.erase(meta);
-  }
-  return body;
-}
-
-
-bool IsPerVersionMetaKey(std::string_view key) {
-  return key == "versionId" || key == "lastUpdated" || key == "source";
-}
-
-// A member name as JSON: names of FHIR elements need no escaping, anything else goes through
-// the serializer.
-void AppendKey(std::string_view key, std::string& out) {
-  const bool plain = std::all_of(key.begin(), key.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-  });
-  if (plain) {
-    out += '"';
-    out += key;
-    out += '"';
-  } else {
-    out += Json(std::string(key)).dump();
-  }
-  out += ':';
-}
-
-// Body(resource).dump(), without copying the resource: what decides whether an event changed a
-// resource, computed twice per resource an event touches.
-std::string BodyDump(const Json& resource) {
-  if (!resource.is_object()) return Body(resource).dump();
-  std::string out = "{";
-  bool first = true;
-  for (auto it = resource.begin(); it != resource.end(); ++it) {
-    const Json* value = &it.value();
-    Json meta;
-    if (it.key() == "meta" && value->is_object()) {
-      meta = Json::object();
-      for (auto m = value->begin(); m != value->end(); ++m) {
-        if (!IsPerVersionMetaKey(m.key())) meta[m.key()] = m.value();
-      }
-      if (meta.empty()) continue;
-      value = &meta;
-    }
-    if (!first) out += ',';
-    first = false;
-    AppendKey(it.key(), out);
-    out += value->dump();
-  }
-  out += '}';
   return out;
 }
 
@@ -155,25 +93,12 @@ absl::StatusOr<Json*> ProjectionContext::Find(std::string_view type, std::string
   auto it = touched_.find(key);
   if (it != touched_.end()) return it->second.json.is_null() ? nullptr : &it->second.json;
   Entry entry;
-  if (std::shared_ptr<const ParsedResource> parsed = lookup_.CurrentParsed(type, id)) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const ParsedResource> parsed, lookup_.CurrentParsed(type, id));
+  if (parsed != nullptr) {
+    // A copy: the lookup's version is shared (the read model's cache keeps it).
     entry.json = parsed->json;
     entry.original_body = parsed->body_dump;
     entry.previous_version = parsed->version;
-    auto [pos, inserted] = touched_.emplace(std::move(key), std::move(entry));
-    return &pos->second.json;
-  }
-  ASSIGN_OR_RETURN(std::optional<std::string> stored, lookup_.CurrentResource(type, id));
-  if (stored.has_value()) {
-    entry.json = Json::parse(*stored, nullptr, /*allow_exceptions=*/false);
-    if (entry.json.is_discarded() || !entry.json.is_object()) {
-      return absl::DataLossError(absl::StrCat("stored ", Sv(type), "/", Sv(id), " does not parse"));
-    }
-    const Json& meta = entry.json["meta"];
-    if (!meta.is_object() || !meta["versionId"].is_string() ||
-        !absl::SimpleAtoi(meta["versionId"].get<std::string>(), &entry.previous_version)) {
-      return absl::DataLossError(absl::StrCat("stored ", Sv(type), "/", Sv(id), " has no version"));
-    }
-    entry.original_body = BodyDump(entry.json);
   }
   auto [pos, inserted] = touched_.emplace(std::move(key), std::move(entry));
   return pos->second.json.is_null() ? nullptr : &pos->second.json;
@@ -277,8 +202,8 @@ absl::Status ProjectionContext::CreateReferencedResources() {
       if (touched->second.json.is_object() && touched->second.json.contains("identifier")) continue;
     } else {
       // The common case, every event: it exists already. Known without copying it.
-      std::shared_ptr<const ParsedResource> parsed =
-          lookup_.CurrentParsed(type, std::string_view(target).substr(slash + 1));
+      ASSIGN_OR_RETURN(std::shared_ptr<const ParsedResource> parsed,
+                       lookup_.CurrentParsed(type, std::string_view(target).substr(slash + 1)));
       if (parsed != nullptr && parsed->json.contains("identifier")) continue;
     }
     missing.push_back(*ref);

@@ -1,15 +1,17 @@
-// ResourceCache: the current versions of recently written resources, as the read model committed
-// them, with the search-index keys of each. The read model's writer consults it before RocksDB:
-// the resource an event changes was usually written a few events before (a patient's events come
-// close together in the log, and every event references the same few organisations), so the
-// writer neither reads it back nor re-parses its JSON to find the index entries to replace.
+// ResourceCache: the current versions of recently written or read resources, as the read model
+// holds them, with the search-index keys of each. The projection and the read model's writer
+// consult it before RocksDB: the resource an event changes was usually written a few events
+// before (a patient's events come close together in the log, and every event references the same
+// few organisations), so neither reads it back nor re-parses its JSON.
 //
 //   ResourceCache cache(64 << 20);
 //   cache.Put("CarePlan/abc", {.json = json, .index_keys = keys});   // after the commit
 //   if (std::shared_ptr<const CachedResource> r = cache.Get("CarePlan/abc")) ... r->json ...
 //
-// Only the writer may fill it, and only with what it has committed: the cache is then never
-// ahead of or different from the database. An entry is replaced whole, never changed in place.
+// Only the projector's batches may fill it: the writer with what it has committed, the batch
+// being projected with what it read from the model of a resource that neither it nor the batch
+// being committed writes. The cache is then never ahead of or different from the database. An
+// entry is replaced whole, never changed in place.
 //
 // Eviction: two generations; when the newer one holds more than half the byte budget it becomes
 // the older one and the older one is dropped, so recently used entries (moved to the newer
@@ -30,24 +32,15 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
-#include "fhir/internal/fhir_json.h"
+#include "fhir/internal/parsed_resource.h"
 
 namespace carehub::fhir::internal {
-
-// A resource version as the projection built it: what ProjectionContext would get by parsing
-// the stored JSON (same members, same order, same serialisation), without the parse.
-struct ParsedResource {
-  Json json;              // the whole resource
-  // Its serialisation without the per-version meta members; empty for a resource no event
-  // changes after the one that made it (a Provenance), which is then never cached parsed.
-  std::string body_dump;
-  uint64_t version = 0;   // meta.versionId
-};
 
 struct CachedResource {
   std::string json;                     // the current version, as stored
   std::vector<std::string> index_keys;  // its search-index keys, sorted
-  // The same version parsed, when the projection that wrote it handed it over; else nullptr.
+  // The same version parsed, when the projection that wrote or read it handed it over; else
+  // nullptr.
   std::shared_ptr<const ParsedResource> parsed;
 };
 

@@ -37,7 +37,7 @@
 namespace carehub::fhir {
 
 namespace internal {
-struct ParsedResource;  // fhir/internal/resource_cache.h
+struct ParsedResource;  // fhir/internal/parsed_resource.h
 }  // namespace internal
 
 // One new version of one resource.
@@ -76,13 +76,11 @@ class ProjectionLookup {
                                                                      std::string_view id) const = 0;
   // A projection-state value; nullopt if never written.
   virtual absl::StatusOr<std::optional<std::string>> State(std::string_view key) const = 0;
-  // The current version of a resource already parsed, if the lookup keeps it so (the read
-  // model's batches keep what they wrote recently); nullptr otherwise, and then the projection
-  // parses CurrentResource. Must be exactly the current version when not null.
-  virtual std::shared_ptr<const internal::ParsedResource> CurrentParsed(std::string_view type,
-                                                                        std::string_view id) const {
-    return nullptr;
-  }
+  // The current version of a resource parsed; nullptr if it does not exist. By default
+  // CurrentResource parsed anew; the read model's batches keep what they wrote or read recently
+  // parsed. DataLoss if the stored JSON is not a resource with a version.
+  virtual absl::StatusOr<std::shared_ptr<const internal::ParsedResource>> CurrentParsed(
+      std::string_view type, std::string_view id) const;
 };
 
 // Projects one event of the log. Events that are not care events (type outside
