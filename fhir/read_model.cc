@@ -58,6 +58,7 @@
 #include "carehub/base/log.h"
 #include "carehub/base/status_macros.h"
 #include "carehub/base/strings.h"
+#include "fhir/internal/parsed_resource.h"
 #include "fhir/internal/resource_cache.h"
 #include "fhir/internal/search_index.h"
 #include "nlohmann/json.hpp"
@@ -300,33 +301,14 @@ class RocksReadModelBatch : public ReadModelBatch {
   absl::StatusOr<std::shared_ptr<const internal::ParsedResource>> CurrentParsed(
       std::string_view type, std::string_view id) const override {
     const std::string key = ResourceKey(type, id);
-    std::shared_ptr<const internal::CachedResource> current = Overlaid(key);
-    const bool overlaid = current != nullptr;
-    if (!overlaid) current = model_->cache_.Get(key);
-    if (current != nullptr && current->parsed != nullptr) return current->parsed;
-    std::optional<std::string> stored;
-    if (current != nullptr) {
-      stored = current->json;
-    } else {
-      ASSIGN_OR_RETURN(stored, model_->CurrentResource(type, id));
-      if (!stored.has_value()) return nullptr;
+    if (auto overlaid = Overlaid(key)) {
+      if (overlaid->parsed != nullptr) return overlaid->parsed;
+      return internal::ParseStoredResource(type, id, overlaid->json);
     }
-    ASSIGN_OR_RETURN(std::shared_ptr<const internal::ParsedResource> parsed,
-                     internal::ParseStoredResource(type, id, *stored));
-    if (!overlaid) {
-      // Kept parsed for the events after this one and for the writer: the Organizations and
-      // Practitioners every event references are written once and then only read, and a
-      // restarted projector would otherwise parse them for every event. Safe to put here:
-      // neither this batch nor the one being committed meanwhile writes this resource, so the
-      // model's version is the current one and no commit replaces it in the cache meanwhile.
-      auto entry = std::make_shared<internal::CachedResource>();
-      entry->index_keys =
-          current != nullptr ? current->index_keys : SortedIndexKeys(type, id, parsed->json);
-      entry->json = *std::move(stored);
-      entry->parsed = parsed;
-      model_->cache_.Put(key, std::move(entry));
-    }
-    return parsed;
+    ASSIGN_OR_RETURN(std::shared_ptr<const internal::CachedResource> committed,
+                     Committed(type, id, key));
+    if (committed == nullptr) return nullptr;
+    return committed->parsed;
   }
 
   absl::StatusOr<std::optional<std::string>> State(std::string_view key) const override {
@@ -424,25 +406,44 @@ class RocksReadModelBatch : public ReadModelBatch {
     return nullptr;
   }
 
-  // The current version of `key` with its index keys: from this batch, its predecessor, the
-  // model's cache, or read and parsed; nullptr for a new resource.
+  // The current version of `key` with its index keys: from this batch, its predecessor, or the
+  // model; nullptr for a new resource.
   absl::StatusOr<std::shared_ptr<const internal::CachedResource>> Current(
       const std::string& key, const ResourceVersion& v) const {
     if (auto overlaid = Overlaid(key)) return overlaid;
     // Version 1 is a new resource (the projection numbers versions from the stored one): there
     // is nothing to look up, and a lookup that misses costs as much as one that hits.
     if (v.version == 1) return nullptr;
-    if (auto cached = model_->cache_.Get(key)) return cached;
-    ASSIGN_OR_RETURN(std::optional<std::string> stored, model_->CurrentResource(v.type, v.id));
-    if (!stored.has_value()) return nullptr;
-    nlohmann::json old = nlohmann::json::parse(*stored, nullptr, /*allow_exceptions=*/false);
-    if (old.is_discarded()) {
-      return absl::DataLossError(absl::StrCat(v.type, "/", v.id, " is not JSON"));
+    return Committed(v.type, v.id, key);
+  }
+
+  // The model's current version of type/id (`key`), parsed and with its index keys: from the
+  // model's cache, else read from RocksDB and put in the cache, so that the next event that
+  // touches it (and the writer) need not read and parse it again; the Organizations and
+  // Practitioners every event references are written once and then only read. nullptr if the
+  // model has no such resource. Only for a resource that neither this batch nor its predecessor
+  // writes: the model's version is then the current one, and no commit replaces it in the cache
+  // while it is put there.
+  absl::StatusOr<std::shared_ptr<const internal::CachedResource>> Committed(
+      std::string_view type, std::string_view id, const std::string& key) const {
+    std::shared_ptr<const internal::CachedResource> cached = model_->cache_.Get(key);
+    if (cached != nullptr && cached->parsed != nullptr) return cached;
+    std::optional<std::string> stored;
+    if (cached != nullptr) {
+      stored = cached->json;
+    } else {
+      ASSIGN_OR_RETURN(stored, model_->CurrentResource(type, id));
+      if (!stored.has_value()) return nullptr;
     }
-    auto current = std::make_shared<internal::CachedResource>();
-    current->index_keys = SortedIndexKeys(v.type, v.id, old);
-    current->json = *std::move(stored);
-    return current;
+    ASSIGN_OR_RETURN(std::shared_ptr<const internal::ParsedResource> parsed,
+                     internal::ParseStoredResource(type, id, *stored));
+    auto entry = std::make_shared<internal::CachedResource>();
+    entry->index_keys =
+        cached != nullptr ? cached->index_keys : SortedIndexKeys(type, id, parsed->json);
+    entry->json = *std::move(stored);
+    entry->parsed = std::move(parsed);
+    model_->cache_.Put(key, entry);
+    return entry;
   }
 
   RocksReadModel* const model_;
