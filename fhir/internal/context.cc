@@ -10,7 +10,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "carehub/base/status_macros.h"
-#include "carehub/base/strings.h"
 #include "carehub/fhir/resource_facts.h"
 #include "fhir/internal/parsed_resource.h"
 
