@@ -2,7 +2,8 @@
 //   1. rebuild: a new read model projected from position 0 of the region's log, in events/s,
 //      beside the rate of merely reading the same log through a subscription (the ceiling);
 //   2. lag: while new patients' commands arrive through the care service at --lag_rate events/s,
-//      the time from each append's acknowledgement to the projector having applied it, p50/p99.
+//      the time from each append's acknowledgement to the projector having applied it, p50/p99,
+//      and the CPU each thread name (fhir-project, fhir-write, es-writer, ...) used meanwhile.
 //
 //   carehub-synth-region --data_dir=/data/region --patients=100000
 //   carehub-region-bench --data_dir=/data/region
@@ -14,26 +15,36 @@
 // caller's instead and keeps it: rebuild into an empty one, then measure the lag on it again with
 // --rebuild=false, without a rebuild before. Targets (DESIGN/issue): rebuild >= 50,000 events/s,
 // lag p99 < 50 ms at 2,000 events/s.
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <string>
+#include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "carehub/base/status_macros.h"
+#include "carehub/base/thread_name.h"
 #include "carehub/care/care_commands.h"
 #include "carehub/care/hub_key.h"
 #include "carehub/care/patient_id.h"
@@ -65,6 +76,56 @@ double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v[std::min(v.size() - 1, static_cast<size_t>(p / 100 * static_cast<double>(v.size())))];
+}
+
+// CPU seconds used so far by this process's threads, summed by thread name (/proc/self/task):
+// where a phase's time went, between the projector's threads, the event store's, RocksDB's
+// and the benchmark's own. A thread that ends between two readings loses its share.
+std::map<std::string, double> ThreadCpuSeconds() {
+  std::map<std::string, double> out;
+  const double ticks_per_second = static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::string name;
+    std::string stat;
+    std::getline(std::ifstream(task.path() / "comm"), name);
+    std::getline(std::ifstream(task.path() / "stat"), stat);
+    // The name in stat is in parentheses and may hold spaces: fields are counted from the last
+    // ')', which ends field 2; utime and stime are fields 14 and 15.
+    const size_t close = stat.rfind(')');
+    if (name.empty() || close == std::string::npos) continue;  // ended meanwhile
+    std::istringstream fields(stat.substr(close + 1));
+    std::string field;
+    uint64_t ticks = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      uint64_t value = 0;
+      if (i >= 14 && absl::SimpleAtoi(field, &value)) ticks += value;
+    }
+    out[name] += static_cast<double>(ticks) / ticks_per_second;
+  }
+  return out;
+}
+
+// "name 48% ..." for each thread name that used at least 1% of one core between the two
+// readings, busiest first, and the total against the machine's cores.
+std::string CpuShares(const std::map<std::string, double>& before,
+                      const std::map<std::string, double>& after, double seconds) {
+  std::vector<std::pair<double, std::string>> shares;
+  double total = 0;
+  for (const auto& [name, used] : after) {
+    auto it = before.find(name);
+    const double percent = 100 * (used - (it == before.end() ? 0 : it->second)) / seconds;
+    total += percent;
+    if (percent >= 1) shares.emplace_back(percent, name);
+  }
+  std::sort(shares.rbegin(), shares.rend());
+  std::string out;
+  for (const auto& [percent, name] : shares) {
+    absl::StrAppend(&out, name, " ", static_cast<int>(percent + 0.5), "%  ");
+  }
+  absl::StrAppend(&out, "total ", static_cast<int>(total), "% of ",
+                  100 * std::thread::hardware_concurrency(), "%");
+  return out;
 }
 
 // The subscription read rate of the whole log: what a projection that did nothing would reach.
@@ -162,6 +223,7 @@ absl::Status Run() {
     const absl::Time start = absl::Now();
     const RegionOptions region{.seed = 99};
     auto worker = [&] {
+      NameThisThread("bench-commands");
       std::vector<JourneyStep> steps;
       size_t step = 0;
       std::string patient_id;
@@ -196,8 +258,13 @@ absl::Status Run() {
         acks.emplace_back(r->last_position(), acked);
       }
     };
+    const std::map<std::string, double> cpu_before = ThreadCpuSeconds();
     std::vector<std::thread> threads;
     for (int i = 0; i < 16; ++i) threads.emplace_back(worker);
+    // Read while the workers still run (a thread's time is gone from /proc once it is joined).
+    const absl::Duration window = absl::Seconds(lag_seconds * 0.9);
+    absl::SleepFor(start + window - absl::Now());
+    const std::map<std::string, double> cpu_after = ThreadCpuSeconds();
     for (std::thread& t : threads) t.join();
     const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
     RETURN_IF_ERROR(error);
@@ -231,6 +298,9 @@ absl::Status Run() {
     std::printf("  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms; target p99 < 50 ms: %s\n",
                 Percentile(lags, 50), Percentile(lags, 90), p99, Percentile(lags, 100),
                 p99 < 50 ? "PASS" : "MISS");
+    std::printf("  CPU by thread, %% of one core over the first %.0f s: %s\n",
+                absl::ToDoubleSeconds(window),
+                CpuShares(cpu_before, cpu_after, absl::ToDoubleSeconds(window)).c_str());
   }
   projector.Stop();
   model.reset();
