@@ -249,13 +249,10 @@ absl::StatusOr<ProjectionOutput> ProjectionContext::Finish() {
     Json meta = {{"versionId", absl::StrCat(version)},
                  {"lastUpdated", last_updated},
                  {"source", MetaSource()}};
-    auto old_meta = entry.json.find("meta");
-    if (old_meta != entry.json.end() && !old_meta->is_object()) {
-      // Not a meta we wrote: keep Body()'s handling of it exactly.
-      Json stripped = Body(entry.json);
-      for (auto it = stripped["meta"].begin(); it != stripped["meta"].end(); ++it)
-        meta[it.key()] = it.value();
-    } else if (old_meta != entry.json.end()) {
+    // A meta of another shape than an object (never one the projection wrote) fails the
+    // projection here: key() throws for it, and Project turns that into an error. A null one
+    // has no members.
+    if (auto old_meta = entry.json.find("meta"); old_meta != entry.json.end()) {
       for (auto it = old_meta->begin(); it != old_meta->end(); ++it) {
         if (!IsPerVersionMetaKey(it.key())) meta[it.key()] = std::move(it.value());
       }

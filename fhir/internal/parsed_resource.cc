@@ -34,24 +34,10 @@ bool IsPerVersionMetaKey(std::string_view key) {
   return key == "versionId" || key == "lastUpdated" || key == "source";
 }
 
-// Without the members every version changes, an event that changes nothing else writes no
-// version.
-Json Body(const Json& resource) {
-  Json body = resource;
-  auto meta = body.find("meta");
-  if (meta != body.end() && meta->is_object()) {
-    meta->erase("versionId");
-    meta->erase("lastUpdated");
-    meta->erase("source");
-    if (meta->empty()) body.erase(meta);
-  }
-  return body;
-}
-
 // What decides whether an event changed a resource, computed for each resource an event touches:
-// serialised member by member rather than from a copy.
+// serialised member by member rather than from a copy without the per-version members.
 std::string BodyDump(const Json& resource) {
-  if (!resource.is_object()) return Body(resource).dump();
+  if (!resource.is_object()) return resource.dump();
   std::string out = "{";
   bool first = true;
   for (auto it = resource.begin(); it != resource.end(); ++it) {

@@ -21,17 +21,17 @@ namespace carehub::fhir::internal {
 // serialisation).
 struct ParsedResource {
   Json json;  // the whole resource
-  // Its serialisation without the per-version meta members (BodyDump); empty for a resource no
-  // event changes after the one that made it (a Provenance), which is then never cached parsed.
+  // Its serialisation without the per-version meta members (BodyDump). The projection leaves it
+  // empty for a resource no event changes after the one that made it (a Provenance): the read
+  // model's writer then caches that version's text only.
   std::string body_dump;
   uint64_t version = 0;  // meta.versionId
 };
 
 // meta.versionId, meta.lastUpdated and meta.source: what every version changes.
 bool IsPerVersionMetaKey(std::string_view key);
-// The resource without the per-version meta members (and without meta if nothing else is left).
-Json Body(const Json& resource);
-// Body(resource).dump(), without copying the resource.
+// The resource's serialisation without the per-version meta members (and without meta if
+// nothing else is left in it).
 std::string BodyDump(const Json& resource);
 
 // Parses a stored version of type/id. DataLoss if it is not a JSON object or has no numeric
