@@ -15,6 +15,7 @@
 #include "carehub/base/status_macros.h"
 #include "carehub/base/strings.h"
 #include "carehub/base/thread_name.h"
+#include "carehub/eventstore/zero_filled_wal.h"
 #include "eventstore/internal/codec.h"
 #include "eventstore/internal/event_store_impl.h"
 #include "eventstore/internal/subscription.h"
@@ -161,7 +162,14 @@ absl::Status EventStoreImpl::OpenDatabase() {
   db_options.create_missing_column_families = !options_.read_only;
   db_options.IncreaseParallelism(2);
   db_options.keep_log_file_num = 4;
-  if (options_.env != nullptr) db_options.env = options_.env;
+  // Every append waits for a sync of the log's WAL: zero-filled ahead, a sync need not also
+  // write the file's growing size (carehub/eventstore/zero_filled_wal.h).
+  if (options_.read_only) {
+    if (options_.env != nullptr) db_options.env = options_.env;
+  } else {
+    env_ = NewZeroFilledWalEnv(options_.env);
+    db_options.env = env_.get();
+  }
   // One writer thread makes every write: RocksDB's concurrent memtable inserts would only add
   // atomics, and they would disable the insert hints below.
   db_options.allow_concurrent_memtable_write = false;

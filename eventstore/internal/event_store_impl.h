@@ -36,6 +36,7 @@
 #include "absl/synchronization/notification.h"
 #include "carehub/eventstore/event_store.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
 #include "rocksdb/write_batch.h"
 
 namespace carehub::eventstore::internal {
@@ -169,6 +170,8 @@ class EventStoreImpl : public EventStore {
   Options options_;
   Clock* clock_;
 
+  // The environment db_ writes through (see OpenDatabase); outlives it.
+  std::unique_ptr<rocksdb::Env> env_;
   // Column family handles are deleted before db_ (see ~EventStoreImpl).
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;

@@ -66,8 +66,9 @@ struct Options {
   // save a lookup and a random memtable insert per event; ids are then still stored with each
   // event, but an append repeating a stored id is written again.
   bool index_event_ids = true;
-  // The storage engine's environment (files, threads). Not owned; nullptr means the default.
-  // For tests that inject I/O faults.
+  // The storage engine's files: the file system of this environment (its threads and clock are
+  // RocksDB's default ones). Not owned; nullptr means the default. For tests that inject I/O
+  // faults.
   rocksdb::Env* env = nullptr;
   // Names the store's threads "<prefix>-writer", "<prefix>-decider" and "<prefix>-completer"
   // (as top -H and perf show them), so that an operator can tell two stores of one process
