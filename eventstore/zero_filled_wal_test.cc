@@ -123,6 +123,13 @@ TEST(ZeroFilledWalTest, ALogLeftWithItsZerosKeepsEverySyncedAppendAndGoesOn) {
   ASSERT_FALSE(wals.empty());
   ASSERT_EQ(Contents(wals.back()).back(), '\0') << "the copy must end in zeros to test them";
 
+  {
+    // As the audit tools open a stopped hub's log.
+    absl::StatusOr<std::unique_ptr<EventStore>> read_only =
+        EventStore::Open({.path = crashed, .read_only = true});
+    ASSERT_TRUE(read_only.ok()) << read_only.status();
+    ExpectEvents(**read_only, 200);
+  }
   std::unique_ptr<EventStore> store = OpenStore(crashed);
   ASSERT_NE(store, nullptr);
   ExpectEvents(*store, 200);
