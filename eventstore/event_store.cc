@@ -15,11 +15,11 @@
 #include "carehub/base/status_macros.h"
 #include "carehub/base/strings.h"
 #include "carehub/base/thread_name.h"
-#include "carehub/eventstore/zero_filled_wal.h"
 #include "eventstore/internal/codec.h"
 #include "eventstore/internal/event_store_impl.h"
 #include "eventstore/internal/subscription.h"
 #include "eventstore/internal/validation.h"
+#include "eventstore/internal/zero_filled_wal.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/slice_transform.h"
@@ -163,7 +163,7 @@ absl::Status EventStoreImpl::OpenDatabase() {
   db_options.IncreaseParallelism(2);
   db_options.keep_log_file_num = 4;
   // Every append waits for a sync of the log's WAL: zero-filled ahead, a sync need not also
-  // write the file's growing size (carehub/eventstore/zero_filled_wal.h).
+  // write the file's growing size (internal/zero_filled_wal.h).
   if (options_.read_only) {
     if (options_.env != nullptr) db_options.env = options_.env;
   } else {

@@ -58,13 +58,11 @@
 #include "carehub/base/log.h"
 #include "carehub/base/status_macros.h"
 #include "carehub/base/strings.h"
-#include "carehub/eventstore/zero_filled_wal.h"
 #include "fhir/internal/parsed_resource.h"
 #include "fhir/internal/resource_cache.h"
 #include "fhir/internal/search_index.h"
 #include "nlohmann/json.hpp"
 #include "rocksdb/db.h"
-#include "rocksdb/env.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
@@ -169,9 +167,9 @@ rocksdb::ColumnFamilyOptions FamilyOptions(std::string_view name) {
 
 class RocksReadModel : public ReadModel {
  public:
-  RocksReadModel(std::unique_ptr<rocksdb::Env> env, std::unique_ptr<rocksdb::DB> db,
-                 std::vector<rocksdb::ColumnFamilyHandle*> cfs, bool sync)
-      : env_(std::move(env)), db_(std::move(db)), cfs_(std::move(cfs)), sync_(sync) {}
+  RocksReadModel(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> cfs,
+                 bool sync)
+      : db_(std::move(db)), cfs_(std::move(cfs)), sync_(sync) {}
 
   ~RocksReadModel() override {
     for (rocksdb::ColumnFamilyHandle* cf : cfs_) db_->DestroyColumnFamilyHandle(cf);
@@ -264,7 +262,6 @@ class RocksReadModel : public ReadModel {
     return values;
   }
 
-  std::unique_ptr<rocksdb::Env> env_;  // what db_ writes through; outlives it
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
   const bool sync_;
@@ -667,10 +664,6 @@ absl::StatusOr<std::unique_ptr<ReadModel>> ReadModel::Open(const Options& option
   // never fills a memtable: without a cap every write-ahead log file since its last flush would be
   // kept (gigabytes on a region), and replayed on every open.
   db_options.max_total_wal_size = uint64_t{256} << 20;
-  // Each batch the projector writes ends with a WAL sync (every Apply, with Options::sync): on a
-  // zero-filled WAL the sync need not also write the file's growing size.
-  std::unique_ptr<rocksdb::Env> env = eventstore::NewZeroFilledWalEnv();
-  db_options.env = env.get();
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName,
                         FamilyOptions(rocksdb::kDefaultColumnFamilyName));
@@ -694,7 +687,7 @@ absl::StatusOr<std::unique_ptr<ReadModel>> ReadModel::Open(const Options& option
     return schema;
   }
   return std::unique_ptr<ReadModel>(
-      new RocksReadModel(std::move(env), std::move(db), std::move(handles), options.sync));
+      new RocksReadModel(std::move(db), std::move(handles), options.sync));
 }
 
 }  // namespace carehub::fhir

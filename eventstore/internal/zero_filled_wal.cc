@@ -1,4 +1,4 @@
-#include "carehub/eventstore/zero_filled_wal.h"
+#include "eventstore/internal/zero_filled_wal.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -13,7 +13,7 @@
 #include "carehub/base/log.h"
 #include "rocksdb/file_system.h"
 
-namespace carehub::eventstore {
+namespace carehub::eventstore::internal {
 namespace {
 
 // Zeros are written once fewer than kLowWater bytes of them are left ahead of the log, up to
@@ -130,4 +130,4 @@ std::unique_ptr<rocksdb::Env> NewZeroFilledWalEnv(rocksdb::Env* base) {
       std::make_shared<ZeroFilledWalFileSystem>(base->GetFileSystem()));
 }
 
-}  // namespace carehub::eventstore
+}  // namespace carehub::eventstore::internal
