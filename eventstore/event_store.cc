@@ -164,12 +164,8 @@ absl::Status EventStoreImpl::OpenDatabase() {
   db_options.keep_log_file_num = 4;
   // Every append waits for a sync of the log's WAL: zero-filled ahead, a sync need not also
   // write the file's growing size (internal/zero_filled_wal.h).
-  if (options_.read_only) {
-    if (options_.env != nullptr) db_options.env = options_.env;
-  } else {
-    env_ = NewZeroFilledWalEnv(options_.env);
-    db_options.env = env_.get();
-  }
+  env_ = NewZeroFilledWalEnv(options_.env);
+  db_options.env = env_.get();
   // One writer thread makes every write: RocksDB's concurrent memtable inserts would only add
   // atomics, and they would disable the insert hints below.
   db_options.allow_concurrent_memtable_write = false;
