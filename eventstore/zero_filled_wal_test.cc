@@ -1,8 +1,6 @@
 // The event store's write-ahead log is zero-filled ahead of its appends
 // (internal/zero_filled_wal.h): the zeros are really there, a clean close trims them, and a log
 // left with them, as a crash leaves it, opens with every synced append and goes on.
-#include <stdlib.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -13,25 +11,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "carehub/eventstore/event_store.h"
+#include "carehub/services/testing/temp_dir.h"
 #include "gtest/gtest.h"
 
 namespace carehub::eventstore {
 namespace {
 
 namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "carehub-wal-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::carehub::services::testing::TempDir;
 
 // The write-ahead logs (RocksDB's *.log files) under `dir`.
 std::vector<fs::path> Wals(const std::string& dir) {
@@ -80,7 +67,7 @@ void ExpectEvents(EventStore& store, int count) {
 
 TEST(ZeroFilledWalTest, TheLogIsZeroFilledAheadOfItsAppendsAndTrimmedOnClose) {
   TempDir dir;
-  const std::string path = dir.path() + "/log";
+  const std::string path = dir.File("log");
   std::unique_ptr<EventStore> store = OpenStore(path);
   ASSERT_NE(store, nullptr);
   AppendEvents(*store, 0, 50);
@@ -109,8 +96,8 @@ TEST(ZeroFilledWalTest, TheLogIsZeroFilledAheadOfItsAppendsAndTrimmedOnClose) {
 
 TEST(ZeroFilledWalTest, ALogLeftWithItsZerosKeepsEverySyncedAppendAndGoesOn) {
   TempDir dir;
-  const std::string path = dir.path() + "/log";
-  const std::string crashed = dir.path() + "/crashed";
+  const std::string path = dir.File("log");
+  const std::string crashed = dir.File("crashed");
   {
     std::unique_ptr<EventStore> store = OpenStore(path);
     ASSERT_NE(store, nullptr);

@@ -6,13 +6,15 @@
 // size, and the extents the new blocks took): a second write, and on a virtual disk a second
 // round trip, for every sync. RocksDB preallocates log space with fallocate(FALLOC_FL_KEEP_SIZE),
 // which leaves the size to change with every append and the extents to be converted at every
-// write-back. On the 2-core ext4 machines carehub is benchmarked on, a C loop of write +
-// fdatasync (interleaved runs) took, per sync, for 200 B ~350 us wall and ~85 us of CPU on a
-// KEEP_SIZE-preallocated file against ~285 us and ~55 us overwriting zeros; for 3 KB ~236 us and
-// ~97 us against ~165 us and ~58 us (and ~590 us against ~420 us while the machine was busy).
-// PostgreSQL zero-fills its WAL segments for the same reason (wal_init_zero).
-// Not for a database that writes much WAL between syncs: the zeros double its log writes. The
-// FHIR read model's rebuild (tens of MB/s of WAL, one sync per batch) ran ~15 % slower with it.
+// write-back. On the 2-core ext4 machines carehub is benchmarked on, 3,000 rounds of write(2) +
+// fdatasync(2) (a C loop, the two files in interleaved runs) took per sync, for 200 B, ~350 us
+// wall and ~85 us of CPU on a file preallocated with fallocate(FALLOC_FL_KEEP_SIZE) against
+// ~285 us and ~55 us on one written with zeros first; for 3 KB ~236 us and ~97 us against
+// ~165 us and ~58 us (~590 us against ~420 us wall while the machine was busy). PostgreSQL
+// zero-fills its WAL segments for the same reason (wal_init_zero).
+// Not for a database that writes much WAL between syncs: the zeros double its log writes. With
+// the FHIR read model's WAL zero-filled too, its rebuild (tens of MB/s of WAL, one sync per
+// batch; `carehub-region-bench --data_dir=DIR --lag_seconds=0`) ran ~15 % slower.
 //
 // Safety: zeros are written only beyond what RocksDB has appended, never over it. RocksDB's log
 // reader ends a log at a zero header without reporting corruption (the log format's kZeroType,
