@@ -1,4 +1,5 @@
-// ReadModel: key layout round trips, history order, checkpoint rules, persistence across reopen.
+// ReadModel: key layout round trips, history order, checkpoint rules, persistence across reopen,
+// the current version stored once.
 #include "carehub/fhir/read_model.h"
 
 #include <memory>
@@ -8,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "carehub/services/testing/temp_dir.h"
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 
 namespace carehub::fhir {
 namespace {
@@ -88,6 +90,49 @@ TEST(ReadModelTest, CheckpointOnlyMovesForwardAndSurvivesReopen) {
   EXPECT_EQ(*reopened->Read("Goal", "g"), Body("Goal", "g", 1));
   // A second writer on the same directory is refused while the first holds it.
   EXPECT_EQ(ReadModel::Open({.path = dir.path()}).status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(ReadModelTest, CurrentVersionIsNamedNotCopied) {
+  TempDir dir;
+  {
+    std::unique_ptr<ReadModel> model = OpenModel(dir.path());
+    ASSERT_NE(model, nullptr);
+    ASSERT_TRUE(model->Apply(Write("CarePlan", "aa", 1), 1).ok());
+    ASSERT_TRUE(model->Apply(Write("CarePlan", "aa", 2), 2).ok());
+    // A view reads "resources" and then "versions" at its snapshot: a later version does not
+    // show through either read.
+    auto view = model->View();
+    ASSERT_TRUE(view.ok());
+    ASSERT_TRUE(model->Apply(Write("CarePlan", "aa", 3), 3).ok());
+    EXPECT_EQ(**(*view)->Get("CarePlan", "aa"), Body("CarePlan", "aa", 2));
+    EXPECT_EQ(*model->Read("CarePlan", "aa"), Body("CarePlan", "aa", 3));
+  }
+  // On disk: "resources" holds the number of the current version, its JSON only "versions".
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.path(), &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(
+      rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir.path(), families, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  auto family = [&](const std::string& name) -> rocksdb::ColumnFamilyHandle* {
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == name) return handles[i];
+    }
+    return nullptr;
+  };
+  ASSERT_NE(family("resources"), nullptr);
+  ASSERT_NE(family("versions"), nullptr);
+  std::string value;
+  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), family("resources"), "CarePlan/aa", &value).ok());
+  EXPECT_EQ(value, std::string("\0\0\0\0\0\0\0\3", 8));
+  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), family("versions"),
+                      std::string("CarePlan/aa/\0\0\0\0\0\0\0\3", 20), &value)
+                  .ok());
+  EXPECT_EQ(value, Body("CarePlan", "aa", 3));
+  for (rocksdb::ColumnFamilyHandle* h : handles) db->DestroyColumnFamilyHandle(h);
 }
 
 }  // namespace

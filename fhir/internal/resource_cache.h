@@ -38,6 +38,7 @@ namespace carehub::fhir::internal {
 
 struct CachedResource {
   std::string json;                     // the current version, as stored
+  uint64_t version = 0;                 // its meta.versionId
   std::vector<std::string> index_keys;  // its search-index keys, sorted
   // The same version parsed, when the projection that wrote or read it handed it over; else
   // nullptr.
