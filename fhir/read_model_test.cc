@@ -114,8 +114,9 @@ TEST(ReadModelTest, CurrentVersionIsNamedNotCopied) {
   for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(
-      rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir.path(), families, &handles, &raw).ok());
+  ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir.path(), families, &handles,
+                                           &raw)
+                  .ok());
   std::unique_ptr<rocksdb::DB> db(raw);
   auto family = [&](const std::string& name) -> rocksdb::ColumnFamilyHandle* {
     for (size_t i = 0; i < names.size(); ++i) {
