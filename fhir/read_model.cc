@@ -157,7 +157,7 @@ rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.s
 // and never collected. The current version is one of them: the resources family only names it.
 // When it held a copy of the JSON, that copy, replaced all the time, was rewritten by every
 // compaction of the family: rebuilding a region of 3.6 million events, the family's compactions
-// wrote 9.9 GB and took 95 s of CPU (of 979 s in all); naming versions, 1.0 GB and 15 s.
+// wrote 9.9 GB and took 95 s of CPU (of 979 s in all); naming versions, 1.0 GB and 15-17 s.
 rocksdb::ColumnFamilyOptions FamilyOptions(std::string_view name) {
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -237,10 +237,15 @@ class RocksReadModel : public ReadModel {
 
   absl::StatusOr<std::vector<std::string>> History(std::string_view type,
                                                    std::string_view id) const override {
-    ASSIGN_OR_RETURN(std::vector<std::string> versions,
-                     Scan(kVersions, absl::StrCat(ResourceKey(type, id), "/")));
+    std::vector<std::string> versions;  // newest first
+    RETURN_IF_ERROR(ScanPrefix(rocksdb::ReadOptions(), kVersions,
+                               absl::StrCat(ResourceKey(type, id), "/"), /*reverse=*/true,
+                               [&](std::string_view, std::string_view json) {
+                                 versions.emplace_back(json);
+                                 return true;
+                               }));
     if (versions.empty()) return absl::NotFoundError(absl::StrCat(Sv(type), "/", Sv(id)));
-    return std::vector<std::string>(versions.rbegin(), versions.rend());
+    return versions;
   }
 
   absl::StatusOr<std::vector<std::string>> ListByType(std::string_view type) const override {
@@ -307,27 +312,59 @@ class RocksReadModel : public ReadModel {
   absl::Status ScanCurrent(const rocksdb::ReadOptions& options, std::string_view type,
                            const std::function<bool(std::string_view, std::string&&)>& fn) const {
     const std::string prefix = absl::StrCat(Sv(type), "/");
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, cf(kResources)));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      const std::string_view key(it->key().data(), it->key().size());
-      ASSIGN_OR_RETURN(std::string json,
-                       VersionNamed(options, key, std::string_view(it->value().data(),
-                                                                   it->value().size())));
-      if (!fn(key.substr(prefix.size()), std::move(json))) break;
-    }
-    return FromRocks(it->status(), kResources);
+    absl::Status named;
+    RETURN_IF_ERROR(ScanPrefix(options, kResources, prefix, /*reverse=*/false,
+                               [&](std::string_view key, std::string_view version) {
+                                 absl::StatusOr<std::string> json =
+                                     VersionNamed(options, key, version);
+                                 if (!json.ok()) {
+                                   named = json.status();
+                                   return false;
+                                 }
+                                 return fn(key.substr(prefix.size()), *std::move(json));
+                               }));
+    return named;
   }
 
-  // Values of every key starting with `prefix`, in key order.
-  absl::StatusOr<std::vector<std::string>> Scan(std::string_view family,
-                                                const std::string& prefix) const {
-    std::vector<std::string> values;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(family)));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      values.push_back(it->value().ToString());
+  // Calls fn(key, value) for every key of `family` starting with `prefix`, in key order (reverse:
+  // from the last), until it returns false.
+  absl::Status ScanPrefix(rocksdb::ReadOptions options, std::string_view family,
+                          std::string_view prefix, bool reverse,
+                          const std::function<bool(std::string_view, std::string_view)>& fn) const {
+    // Bound the iterator to the prefix so that a reverse scan can start from its end.
+    std::string upper(prefix);
+    while (!upper.empty() && static_cast<unsigned char>(upper.back()) == 0xff) upper.pop_back();
+    if (!upper.empty()) upper.back() = static_cast<char>(upper.back() + 1);
+    rocksdb::Slice upper_slice(upper);
+    if (!upper.empty()) options.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, cf(family)));
+    const rocksdb::Slice p = ToSlice(prefix);
+    if (reverse) {
+      if (upper.empty()) {
+        it->SeekToLast();
+      } else {
+        it->SeekForPrev(upper_slice);
+      }
+      // SeekForPrev lands on the last key <= upper, which may be upper itself (excluded).
+      while (it->Valid() && !it->key().starts_with(p)) {
+        if (it->key().compare(p) < 0) break;
+        it->Prev();
+      }
+      for (; it->Valid() && it->key().starts_with(p); it->Prev()) {
+        if (!fn(std::string_view(it->key().data(), it->key().size()),
+                std::string_view(it->value().data(), it->value().size()))) {
+          break;
+        }
+      }
+    } else {
+      for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
+        if (!fn(std::string_view(it->key().data(), it->key().size()),
+                std::string_view(it->value().data(), it->value().size()))) {
+          break;
+        }
+      }
     }
-    RETURN_IF_ERROR(FromRocks(it->status(), family));
-    return values;
+    return FromRocks(it->status(), family);
   }
 
   std::unique_ptr<rocksdb::DB> db_;
@@ -601,15 +638,16 @@ class RocksReadModelView : public ReadModelView {
       std::string_view type, std::string_view id,
       const std::function<bool(uint64_t, std::string_view)>& fn) const override {
     const std::string prefix = absl::StrCat(ResourceKey(type, id), "/");
-    return Scan(kVersions, prefix, true, [&](std::string_view key, std::string_view value) {
-      return fn(FromBigEndian(key.substr(prefix.size())), value);
-    });
+    return model_->ScanPrefix(Options(), kVersions, prefix, /*reverse=*/true,
+                              [&](std::string_view key, std::string_view value) {
+                                return fn(FromBigEndian(key.substr(prefix.size())), value);
+                              });
   }
 
   absl::Status ScanIndex(
       std::string_view prefix, bool reverse,
       const std::function<bool(std::string_view, std::string_view)>& fn) const override {
-    return Scan(kSearch, prefix, reverse, fn);
+    return model_->ScanPrefix(Options(), kSearch, prefix, reverse, fn);
   }
 
  private:
@@ -617,45 +655,6 @@ class RocksReadModelView : public ReadModelView {
     rocksdb::ReadOptions options;
     options.snapshot = snapshot_;
     return options;
-  }
-
-  absl::Status Scan(std::string_view family, std::string_view prefix, bool reverse,
-                    const std::function<bool(std::string_view, std::string_view)>& fn) const {
-    rocksdb::ReadOptions options = Options();
-    // Bound the iterator to the prefix so that a reverse scan can start from its end.
-    std::string upper(prefix);
-    while (!upper.empty() && static_cast<unsigned char>(upper.back()) == 0xff) upper.pop_back();
-    if (!upper.empty()) upper.back() = static_cast<char>(upper.back() + 1);
-    rocksdb::Slice upper_slice(upper);
-    if (!upper.empty()) options.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it(model_->db_->NewIterator(options, model_->cf(family)));
-    const rocksdb::Slice p = ToSlice(prefix);
-    if (reverse) {
-      if (upper.empty()) {
-        it->SeekToLast();
-      } else {
-        it->SeekForPrev(upper_slice);
-      }
-      // SeekForPrev lands on the last key <= upper, which may be upper itself (excluded).
-      while (it->Valid() && !it->key().starts_with(p)) {
-        if (it->key().compare(p) < 0) break;
-        it->Prev();
-      }
-      for (; it->Valid() && it->key().starts_with(p); it->Prev()) {
-        if (!fn(std::string_view(it->key().data(), it->key().size()),
-                std::string_view(it->value().data(), it->value().size()))) {
-          break;
-        }
-      }
-    } else {
-      for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
-        if (!fn(std::string_view(it->key().data(), it->key().size()),
-                std::string_view(it->value().data(), it->value().size()))) {
-          break;
-        }
-      }
-    }
-    return FromRocks(it->status(), family);
   }
 
   const RocksReadModel* model_;
