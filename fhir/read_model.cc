@@ -22,6 +22,7 @@
 //     key "schema"     := decimal schema version of this layout and of the projection's rules
 //                         (kSchemaVersion); a model with another (or none while holding data)
 //                         is cleared on Open and rebuilt
+//     key "compaction_due" := "" while a bulk load awaits its compaction (ReadModel::Compact)
 //   column family "search" (fhir/internal/search_index.h builds these keys)
 //     key   := "x" type "/" param NUL entry NUL id          value := ""
 //       entry := "t:" code 0x01 system     token, code first: a search by code alone is a
@@ -82,6 +83,7 @@ constexpr char kMeta[] = "meta";
 constexpr char kSearch[] = "search";
 constexpr char kCheckpointKey[] = "checkpoint";
 constexpr char kSchemaKey[] = "schema";
+constexpr char kCompactionDueKey[] = "compaction_due";
 // 1: resources, versions, state, checkpoint. 2: the search index and type history. 3: the
 // identifier registry's streams are no longer projected (fhir/projection.cc). 4: a deterioration
 // alert also raises a Flag. 5: Encounter, Observation and Flag name their data owner
@@ -207,6 +209,19 @@ class RocksReadModel : public ReadModel {
   absl::StatusOr<std::unique_ptr<ReadModelBatch>> NewBatch() override;
 
   absl::Status Sync() override { return FromRocks(db_->SyncWAL(), "read model sync"); }
+
+  absl::Status MarkCompactionDue() override {
+    rocksdb::WriteOptions options;
+    options.sync = true;
+    return FromRocks(db_->Put(options, cf(kMeta), kCompactionDueKey, ""), "compaction mark");
+  }
+
+  absl::StatusOr<bool> CompactionDue() const override {
+    ASSIGN_OR_RETURN(std::optional<std::string> mark, GetOptional(kMeta, kCompactionDueKey));
+    return mark.has_value();
+  }
+
+  absl::Status Compact(std::atomic<bool>* cancel) override;
 
   absl::StatusOr<std::optional<std::string>> CurrentResource(std::string_view type,
                                                              std::string_view id) const override {
@@ -663,6 +678,24 @@ class RocksReadModelView : public ReadModelView {
 
 absl::StatusOr<std::shared_ptr<const ReadModelView>> RocksReadModel::View() const {
   return std::shared_ptr<const ReadModelView>(std::make_shared<RocksReadModelView>(this));
+}
+
+absl::Status RocksReadModel::Compact(std::atomic<bool>* cancel) {
+  rocksdb::CompactRangeOptions options;
+  options.canceled = cancel;
+  // Not exclusive: the compactions of live writes go on beside it. Every level is merged down
+  // into the last; the last is not rewritten again by itself (no compaction filter to apply).
+  options.exclusive_manual_compaction = false;
+  for (const char* family : {kVersions, kResources, kSearch, kState}) {
+    rocksdb::Status s = db_->CompactRange(options, cf(family), nullptr, nullptr);
+    if (s.IsManualCompactionPaused()) {
+      return absl::CancelledError(absl::StrCat("compaction of ", family, " cancelled"));
+    }
+    RETURN_IF_ERROR(FromRocks(s, absl::StrCat("compact ", family)));
+  }
+  rocksdb::WriteOptions write;
+  write.sync = true;
+  return FromRocks(db_->Delete(write, cf(kMeta), kCompactionDueKey), "compaction mark");
 }
 
 // Clears a model whose layout is not this version's: drops and recreates every family but meta,

@@ -1,7 +1,8 @@
 // ReadModel: key layout round trips, history order, checkpoint rules, persistence across reopen,
-// the current version stored once.
+// the current version stored once, the compaction after a bulk load.
 #include "carehub/fhir/read_model.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,39 @@ std::unique_ptr<ReadModel> OpenModel(const std::string& path) {
   EXPECT_TRUE(model.ok()) << model.status();
   return model.ok() ? *std::move(model) : nullptr;
 }
+
+// The model's database opened read-only with plain RocksDB, to look at what is on disk.
+class RawModel {
+ public:
+  explicit RawModel(const std::string& path) {
+    EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names_).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& name : names_) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status s =
+        rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, families, &handles_, &raw);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    db_.reset(raw);
+  }
+  ~RawModel() {
+    for (rocksdb::ColumnFamilyHandle* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  }
+
+  rocksdb::DB& db() { return *db_; }
+  rocksdb::ColumnFamilyHandle* family(const std::string& name) const {
+    for (size_t i = 0; i < names_.size() && i < handles_.size(); ++i) {
+      if (names_[i] == name) return handles_[i];
+    }
+    return nullptr;
+  }
+
+ private:
+  std::vector<std::string> names_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::unique_ptr<rocksdb::DB> db_;
+};
 
 TEST(ReadModelTest, ReadVReadHistoryAndListByType) {
   TempDir dir;
@@ -108,32 +142,60 @@ TEST(ReadModelTest, CurrentVersionIsNamedNotCopied) {
     EXPECT_EQ(*model->Read("CarePlan", "aa"), Body("CarePlan", "aa", 3));
   }
   // On disk: "resources" holds the number of the current version, its JSON only "versions".
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.path(), &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir.path(), families, &handles,
-                                           &raw)
-                  .ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  auto family = [&](const std::string& name) -> rocksdb::ColumnFamilyHandle* {
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == name) return handles[i];
-    }
-    return nullptr;
-  };
-  ASSERT_NE(family("resources"), nullptr);
-  ASSERT_NE(family("versions"), nullptr);
+  RawModel raw(dir.path());
+  ASSERT_NE(raw.family("resources"), nullptr);
+  ASSERT_NE(raw.family("versions"), nullptr);
   std::string value;
-  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), family("resources"), "CarePlan/aa", &value).ok());
+  ASSERT_TRUE(raw.db().Get(rocksdb::ReadOptions(), raw.family("resources"), "CarePlan/aa", &value)
+                  .ok());
   EXPECT_EQ(value, std::string("\0\0\0\0\0\0\0\3", 8));
-  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), family("versions"),
-                      std::string("CarePlan/aa/\0\0\0\0\0\0\0\3", 20), &value)
+  ASSERT_TRUE(raw.db()
+                  .Get(rocksdb::ReadOptions(), raw.family("versions"),
+                       std::string("CarePlan/aa/\0\0\0\0\0\0\0\3", 20), &value)
                   .ok());
   EXPECT_EQ(value, Body("CarePlan", "aa", 3));
-  for (rocksdb::ColumnFamilyHandle* h : handles) db->DestroyColumnFamilyHandle(h);
+}
+
+TEST(ReadModelTest, CompactionMarkSurvivesReopenAndCompactSettlesEveryFamily) {
+  TempDir dir;
+  {
+    std::unique_ptr<ReadModel> model = OpenModel(dir.path());
+    ASSERT_NE(model, nullptr);
+    for (uint64_t v = 1; v <= 50; ++v) {
+      ASSERT_TRUE(model->Apply(Write("CarePlan", absl::StrCat("p", v % 7), v), v).ok());
+    }
+    EXPECT_FALSE(*model->CompactionDue());
+    ASSERT_TRUE(model->MarkCompactionDue().ok());
+  }
+  std::unique_ptr<ReadModel> model = OpenModel(dir.path());
+  ASSERT_NE(model, nullptr);
+  EXPECT_TRUE(*model->CompactionDue());
+  // Cancelled (as at shutdown): the mark stays for the next start.
+  std::atomic<bool> cancel{true};
+  EXPECT_EQ(model->Compact(&cancel).code(), absl::StatusCode::kCancelled);
+  EXPECT_TRUE(*model->CompactionDue());
+  ASSERT_TRUE(model->Compact(nullptr).ok());
+  EXPECT_FALSE(*model->CompactionDue());
+  EXPECT_EQ(*model->Read("CarePlan", "p1"), Body("CarePlan", "p1", 50));
+  EXPECT_EQ(*model->Checkpoint(), 50u);
+  model.reset();
+  // Everything written is in each family's last level; nothing waits in level 0 or (read-only
+  // open replays the write-ahead log into memory only) in the log.
+  RawModel raw(dir.path());
+  for (const char* name : {"resources", "versions", "search"}) {
+    SCOPED_TRACE(name);
+    ASSERT_NE(raw.family(name), nullptr);
+    const int last = raw.db().NumberLevels(raw.family(name)) - 1;
+    std::string files;
+    ASSERT_TRUE(raw.db().GetProperty(raw.family(name), "rocksdb.num-files-at-level0", &files));
+    EXPECT_EQ(files, "0");
+    ASSERT_TRUE(raw.db().GetProperty(raw.family(name),
+                                     absl::StrCat("rocksdb.num-files-at-level", last), &files));
+    EXPECT_EQ(files, "1");
+    ASSERT_TRUE(raw.db().GetProperty(raw.family(name), "rocksdb.num-entries-active-mem-table",
+                                     &files));
+    EXPECT_EQ(files, "0");
+  }
 }
 
 }  // namespace

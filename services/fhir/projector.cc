@@ -20,9 +20,12 @@ absl::Status FhirProjector::Start() {
   absl::MutexLock start_stop(&start_stop_mu_);
   if (thread_.joinable()) return absl::FailedPreconditionError("the projector was started before");
   ASSIGN_OR_RETURN(uint64_t checkpoint, model_->Checkpoint());
+  ASSIGN_OR_RETURN(bool compaction_due, model_->CompactionDue());
   {
     absl::MutexLock lock(&mu_);
     checkpoint_ = checkpoint;
+    compaction_due_ = compaction_due;
+    compaction_status_ = absl::OkStatus();
     status_ = absl::OkStatus();
     running_ = true;
     stopping_ = false;
@@ -73,11 +76,33 @@ void FhirProjector::Run() {
   if (!writes.ok()) status = writes.status();
   uint64_t applied = 0;
   uint64_t next = from;  // past the last event handed over
+  uint64_t behind = 0;   // events projected while behind the head of the log
+  std::thread compactor;
+  cancel_compaction_ = false;
   while (status.ok()) {
     absl::StatusOr<eventstore::SubscriptionBatch> batch = subscription->Next(options_.idle_wait);
     if (!batch.ok()) {
       if (!absl::IsCancelled(batch.status())) status = batch.status();
       break;
+    }
+    if (!batch->caught_up) {
+      behind += batch->events.size();
+      if (options_.compact_after_catch_up > 0 && behind >= options_.compact_after_catch_up &&
+          !CompactionDue()) {
+        status = model_->MarkCompactionDue();
+        if (!status.ok()) break;
+        absl::MutexLock lock(&mu_);
+        compaction_due_ = true;
+      }
+    } else {
+      behind = 0;
+      if (StartCompaction()) {
+        if (compactor.joinable()) compactor.join();  // an earlier one, finished
+        compactor = std::thread([this] {
+          NameThisThread("fhir-compact");
+          Compact();
+        });
+      }
     }
     Projected projected;
     projected.next = next;
@@ -102,6 +127,8 @@ void FhirProjector::Run() {
     write_stop_ = true;
   }
   writer.join();
+  cancel_compaction_ = true;
+  if (compactor.joinable()) compactor.join();
   absl::MutexLock lock(&mu_);
   subscription_ = nullptr;
   running_ = false;
@@ -146,6 +173,41 @@ absl::Status FhirProjector::Project(const eventstore::SubscriptionBatch& batch, 
     projected.next = batch.checkpoint;
   }
   return absl::OkStatus();
+}
+
+bool FhirProjector::CompactionDue() const {
+  absl::MutexLock lock(&mu_);
+  return compaction_due_;
+}
+
+bool FhirProjector::StartCompaction() {
+  absl::MutexLock lock(&mu_);
+  // Not again after a failure: it would fail on every batch.
+  if (!compaction_due_ || compacting_ || !compaction_status_.ok()) return false;
+  compacting_ = true;
+  return true;
+}
+
+void FhirProjector::Compact() {
+  LOG_INFO("fhir.projector.compaction_started");
+  const absl::Time begin = absl::Now();
+  absl::Status status = model_->Compact(&cancel_compaction_);
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - begin);
+  if (status.ok()) {
+    LOG_INFO("fhir.projector.compacted").Kv("seconds", seconds);
+  } else if (absl::IsCancelled(status)) {
+    // The mark stays: the next start compacts once caught up.
+    LOG_INFO("fhir.projector.compaction_cancelled").Kv("seconds", seconds);
+  } else {
+    // Reads stay correct without it; only the lag after a bulk load suffers.
+    LOG_WARNING("fhir.projector.compaction_failed")
+        .Kv("code", absl::StatusCodeToString(status.code()))
+        .Kv("message", status.message());
+  }
+  absl::MutexLock lock(&mu_);
+  if (status.ok()) compaction_due_ = false;
+  compaction_status_ = status;
+  compacting_ = false;
 }
 
 void FhirProjector::HandOver(Projected projected) {
@@ -203,6 +265,18 @@ absl::Status FhirProjector::WaitForCheckpoint(uint64_t next_position, absl::Dura
   if (!running_) return absl::CancelledError("the projector stopped before the checkpoint");
   return absl::DeadlineExceededError(
       absl::StrCat("checkpoint ", checkpoint_, " has not reached ", next_position));
+}
+
+absl::Status FhirProjector::WaitForCompaction(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !compaction_due_ || !compaction_status_.ok() || !running_;
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
+  if (!compaction_due_) return absl::OkStatus();
+  if (!compaction_status_.ok()) return compaction_status_;
+  if (!running_) return absl::CancelledError("the projector stopped before the compaction");
+  return absl::DeadlineExceededError("the read model's compaction has not finished");
 }
 
 uint64_t FhirProjector::checkpoint() const {

@@ -164,6 +164,50 @@ TEST_F(FhirProjectorTest, StoppedMidStreamResumesAtTheCheckpoint) {
   ExpectEqualsRebuildOfPrefix(log_->store(), *model_, dir_.File("whole"));
 }
 
+TEST_F(FhirProjectorTest, ALongCatchUpEndsWithACompactionOfTheModel) {
+  auto head = BuildLog(*log_, 3);
+  ASSERT_TRUE(head.ok()) << head.status();
+  {
+    // Shorter than the threshold: no compaction is due.
+    FhirProjector::Options options;
+    options.compact_after_catch_up = *head + 1;
+    FhirProjector projector(&log_->store(), model_.get(), options);
+    ASSERT_TRUE(projector.Start().ok());
+    ASSERT_TRUE(projector.WaitForCheckpoint(*head, kWait).ok());
+    EXPECT_TRUE(projector.WaitForCompaction(absl::ZeroDuration()).ok());
+    EXPECT_FALSE(*model_->CompactionDue());
+  }
+  model_.reset();
+  std::filesystem::remove_all(dir_.File("fhir"));
+  model_ = OpenModel(dir_.File("fhir"));
+  ASSERT_NE(model_, nullptr);
+  {
+    // Stopped in the middle of a catch-up long enough to compact after: the mark is kept.
+    FhirProjector::Options options;
+    options.compact_after_catch_up = 10;
+    options.max_batch = 4;
+    options.stop_after_events = 20;
+    FhirProjector first(&log_->store(), model_.get(), options);
+    ASSERT_TRUE(first.Start().ok());
+    EXPECT_EQ(first.WaitForCheckpoint(*head, kWait).code(), absl::StatusCode::kCancelled);
+    EXPECT_EQ(first.WaitForCompaction(kWait).code(), absl::StatusCode::kCancelled);
+  }
+  EXPECT_TRUE(*model_->CompactionDue());
+  // The next start catches up (by less than its threshold) and compacts all the same.
+  FhirProjector second(&log_->store(), model_.get());
+  ASSERT_TRUE(second.Start().ok());
+  ASSERT_TRUE(second.WaitForCheckpoint(*head, kWait).ok());
+  ASSERT_TRUE(second.WaitForCompaction(kWait).ok());
+  EXPECT_FALSE(*model_->CompactionDue());
+  // Live events after it are projected as before.
+  ASSERT_TRUE(log_->AppendBatch(fhir::testing::MartaScenario(PatientId(7), ScenarioStart())).ok());
+  auto more = eventstore::LogEnd(log_->store());
+  ASSERT_TRUE(more.ok() && *more > *head + 1);
+  ASSERT_TRUE(second.WaitForCheckpoint(*more, kWait).ok());
+  second.Stop();
+  ExpectEqualsRebuildOfPrefix(log_->store(), *model_, dir_.File("rebuild"));
+}
+
 // --- The killed projector -----------------------------------------------------------------------
 
 TEST(ProjectorCrashChild, DISABLED_ProjectUntilKilled) {

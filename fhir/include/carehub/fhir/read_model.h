@@ -29,6 +29,7 @@
 #ifndef CAREHUB_FHIR_READ_MODEL_H_
 #define CAREHUB_FHIR_READ_MODEL_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -139,6 +140,18 @@ class ReadModel : public ProjectionLookup {
 
   // Makes every Apply so far durable (one WAL sync).
   virtual absl::Status Sync() = 0;
+
+  // Settling after a bulk load. A rebuild (or any long catch-up) writes far faster than live
+  // traffic, and RocksDB's background compactions fall behind: each family ends with its newest
+  // files overlapping all of its data, and the first live writes after it trigger compactions of
+  // gigabytes that take a core for tens of seconds, while readers wait for the projector. The
+  // projector records that a bulk load is under way (MarkCompactionDue, persistent, so that a
+  // restart in the middle still settles the model) and, once caught up, calls Compact, which
+  // compacts every family in one go (reads and Apply go on meanwhile) and clears the mark.
+  virtual absl::Status MarkCompactionDue() = 0;
+  virtual absl::StatusOr<bool> CompactionDue() const = 0;
+  // Cancelled, leaving the mark, if `*cancel` becomes true (e.g. at shutdown); may be null.
+  virtual absl::Status Compact(std::atomic<bool>* cancel) = 0;
 
   // The current version of a resource. NotFound if it does not exist.
   virtual absl::StatusOr<std::string> Read(std::string_view type, std::string_view id) const = 0;

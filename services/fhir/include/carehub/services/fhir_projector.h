@@ -18,6 +18,11 @@
 // Internal) stops the projector with that status rather than skipping it: the read model must
 // not silently diverge from the log. status() reports it; a restart retries the event.
 //
+// A long catch-up (a rebuild from position 0, a projector that was down for long) leaves the read
+// model's RocksDB with compaction work that live writes would otherwise pay for in lag; once
+// caught up the projector compacts the model on a thread of its own (fhir::ReadModel::Compact,
+// Options::compact_after_catch_up), and Stop() cancels that.
+//
 // The store and read model are not owned and must outlive the projector (Stop() before closing
 // them). The store may be any eventstore::EventStore: the in-process one or a remote client.
 //
@@ -25,6 +30,7 @@
 #ifndef CAREHUB_SERVICES_FHIR_PROJECTOR_H_
 #define CAREHUB_SERVICES_FHIR_PROJECTOR_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -54,6 +60,10 @@ class FhirProjector {
     std::function<void(uint64_t checkpoint)> on_applied;
     // For tests: stop by itself after this many events (0 = never), as if killed mid-stream.
     uint64_t stop_after_events = 0;
+    // A catch-up of at least this many events (a rebuild, a long outage) ends, once caught up,
+    // with a compaction of the read model on a thread of its own (fhir::ReadModel::Compact says
+    // why); live events are projected meanwhile. 0: never.
+    uint64_t compact_after_catch_up = 100'000;
   };
 
   FhirProjector(eventstore::EventStore* store, fhir::ReadModel* model)
@@ -76,6 +86,11 @@ class FhirProjector {
   // Cancelled (stopped before reaching it) otherwise.
   absl::Status WaitForCheckpoint(uint64_t next_position, absl::Duration timeout);
 
+  // Waits until no compaction of the read model is due: none was, or the one that follows a
+  // catch-up has finished. OK then; the compaction's error if it failed; Cancelled if the
+  // projector stopped first; DeadlineExceeded after `timeout`.
+  absl::Status WaitForCompaction(absl::Duration timeout);
+
   // The next position to project.
   uint64_t checkpoint() const;
   // OK while running or after a clean stop; otherwise why the projector stopped.
@@ -97,6 +112,11 @@ class FhirProjector {
                        fhir::ReadModelBatch& writes, Projected& projected);
   // The writing thread: writes each batch handed over, then publishes its checkpoint.
   void WriteLoop();
+  bool CompactionDue() const;
+  // Whether a compaction is due and may start now; if so, it counts as running from here.
+  bool StartCompaction();
+  // Compacts the read model and clears compaction_due_ (on its own thread).
+  void Compact();
   // Hands `projected` to the writing thread (after the batch before it is written).
   void HandOver(Projected projected);
   // Waits until the batch handed over last is written; its error if it failed.
@@ -112,7 +132,11 @@ class FhirProjector {
   bool running_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   eventstore::Subscription* subscription_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool compaction_due_ ABSL_GUARDED_BY(mu_) = false;
+  bool compacting_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status compaction_status_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;  // touched only by Start and Stop, which serialise on start_stop_mu_
+  std::atomic<bool> cancel_compaction_{false};
   absl::Mutex start_stop_mu_;
 
   absl::Mutex write_mu_;
