@@ -162,10 +162,15 @@ absl::Status EventStoreImpl::OpenDatabase() {
   db_options.create_missing_column_families = !options_.read_only;
   db_options.IncreaseParallelism(2);
   db_options.keep_log_file_num = 4;
+  // Flush and compaction output is written back a megabyte at a time rather than in one burst
+  // at its final sync, which appends' WAL syncs would otherwise queue behind.
+  db_options.bytes_per_sync = 1 << 20;
   // Every append waits for a sync of the log's WAL: zero-filled ahead, a sync need not also
   // write the file's growing size (internal/zero_filled_wal.h).
   env_ = NewZeroFilledWalEnv(options_.env);
   db_options.env = env_.get();
+  // Compactions give way to the writer and to readers (see fhir/read_model.cc).
+  env_->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
   // One writer thread makes every write: RocksDB's concurrent memtable inserts would only add
   // atomics, and they would disable the insert hints below.
   db_options.allow_concurrent_memtable_write = false;
