@@ -206,6 +206,15 @@ TEST_F(FhirProjectorTest, ALongCatchUpEndsWithACompactionOfTheModel) {
   ASSERT_TRUE(second.WaitForCheckpoint(*more, kWait).ok());
   second.Stop();
   ExpectEqualsRebuildOfPrefix(log_->store(), *model_, dir_.File("rebuild"));
+  // A mark left by a stop during the compaction itself: the next start, already caught up and
+  // with no new event, compacts.
+  ASSERT_TRUE(model_->MarkCompactionDue().ok());
+  FhirProjector::Options idle;
+  idle.idle_wait = absl::Milliseconds(50);
+  FhirProjector third(&log_->store(), model_.get(), idle);
+  ASSERT_TRUE(third.Start().ok());
+  ASSERT_TRUE(third.WaitForCompaction(kWait).ok());
+  EXPECT_FALSE(*model_->CompactionDue());
 }
 
 // --- The killed projector -----------------------------------------------------------------------
