@@ -222,7 +222,8 @@ absl::Status Run() {
   const absl::Time compaction_begin = absl::Now();
   RETURN_IF_ERROR(projector.WaitForCompaction(absl::Hours(1)));
   std::printf("%-34s %12s %10.1f   (after the catch-up, in the background)\n",
-              "wait for the model's compaction", "", absl::ToDoubleSeconds(absl::Now() - compaction_begin));
+              "wait for the model's compaction", "",
+              absl::ToDoubleSeconds(absl::Now() - compaction_begin));
 
   const double lag_seconds = absl::GetFlag(FLAGS_lag_seconds);
   if (lag_seconds > 0) {

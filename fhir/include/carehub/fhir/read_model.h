@@ -143,8 +143,9 @@ class ReadModel : public ProjectionLookup {
 
   // Settling after a bulk load. A rebuild (or any long catch-up) writes far faster than live
   // traffic, and RocksDB's background compactions fall behind: each family ends with its newest
-  // files overlapping all of its data, and the first live writes after it trigger compactions of
-  // gigabytes that take a core for tens of seconds, while readers wait for the projector. The
+  // files overlapping all of its data, and the first live writes after it trigger compactions
+  // into all of it, family after family, each taking a core for seconds while readers wait for
+  // the projector (on a 100,000-patient region: a lag p99 of 150-1,200 ms over the first 20 s). The
   // projector records that a bulk load is under way (MarkCompactionDue, persistent, so that a
   // restart in the middle still settles the model) and, once caught up, calls Compact, which
   // compacts every family in one go (reads and Apply go on meanwhile) and clears the mark.
