@@ -761,6 +761,7 @@ absl::StatusOr<std::unique_ptr<ReadModel>> ReadModel::Open(const Options& option
   // foreground leaves, most of a core at live load, instead of taking one from the projector for
   // seconds. On a 100,000-patient region at 2,000 events/s the two took the lag's p99 over a
   // minute from 85-135 ms to 30-100 ms (tests/region/region_bench.cc).
+  db_options.bytes_per_sync = 1 << 20;
   db_options.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW,
                                              rocksdb::CpuPriority::kLow);
   // The meta family (the checkpoint) is written with every batch but holds a few bytes, so it
