@@ -4,9 +4,16 @@
 //
 //   node fhir_bench.mjs BASE_URL CEILING_BINARY [--duration 10] [--connections 64]
 //       [--search_connections 8] [--rows all|read]
+//       [--versus OTHER_BASE_URL [--pairs 10] [--slice_seconds 3]]
 // Every FHIR request names its agent (X-Carehub-User/-Organization/-Care-Unit), as a client of a
 // hub that records its reads in the access log does. --rows read measures the reads alone (no
-// ceiling, search or history): fhir_bench.sh uses it for the run with the access log off.
+// ceiling, search or history).
+// --versus compares BASE_URL with a second server holding the same data (fhir_bench.sh: the same
+// region served with the access log off): reads go to one and then the other in short slices,
+// in pairs whose order alternates (off-on, on-off, ...), so that both sides see the same moments
+// of a machine whose speed drifts by tens of percent within minutes. Prints each pair's on/off
+// ratio and `bench name=read-access-log`: the ratio of the two sides' total requests over their
+// total time, with the median, lowest and highest pair.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,6 +33,13 @@ const flag = (name, fallback) => {
 const duration = flag('duration', 10);
 const connections = flag('connections', 64);
 const searchConnections = flag('search_connections', 8);
+const stringFlag = (name) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const versus = stringFlag('versus');
+const pairs = flag('pairs', 10);
+const sliceSeconds = flag('slice_seconds', 3);
 const rowsIndex = process.argv.indexOf('--rows');
 const readsOnly = rowsIndex > 0 && process.argv[rowsIndex + 1] === 'read';
 const agent = {
@@ -52,13 +66,13 @@ async function collect(type, n) {
   return out.slice(0, n);
 }
 
-function load(name, origin, paths, conns) {
+function load(name, origin, paths, conns, seconds = duration) {
   let i = 0;
   return new Promise((resolve, reject) => {
     autocannon({
       url: origin,
       connections: conns,
-      duration,
+      duration: seconds,
       headers: agent,
       requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length] }) }],
     }, (err, result) => (err ? reject(err) : resolve({ name, conns, result })));
@@ -87,10 +101,50 @@ for (const p of readPaths.slice(0, 200)) {
 }
 const readBytes = Math.round(bytes / Math.min(200, readPaths.length));
 
+// Alternating slices of reads against `origin` (on) and `versus` (off); see the header.
+async function compare() {
+  const other = new URL(versus).origin;
+  const otherPaths = readPaths.map((p) => p.replace(basePath, new URL(versus).pathname));
+  await load('warm-up', other, otherPaths, connections);
+  const sides = [
+    { name: 'off', origin: other, paths: otherPaths, requests: 0, seconds: 0 },
+    { name: 'on', origin, paths: readPaths, requests: 0, seconds: 0 },
+  ];
+  const ratios = [];
+  console.log(`\nreads of CarePlan by id, ${connections} connections, ${pairs} pairs of ` +
+    `${sliceSeconds} s slices, the order alternating\n`);
+  console.log('| pair | order | access log off, req/s | access log on, req/s | on/off |');
+  console.log('| ---: | --- | ---: | ---: | ---: |');
+  for (let pair = 1; pair <= pairs; pair++) {
+    const order = pair % 2 ? [sides[0], sides[1]] : [sides[1], sides[0]];
+    const rate = {};
+    for (const side of order) {
+      const { result } = await load(side.name, side.origin, side.paths, connections, sliceSeconds);
+      if (result.errors > 0 || result.non2xx > 0) {
+        throw new Error(`${side.name}: ${result.errors} errors, ${result.non2xx} non-2xx answers`);
+      }
+      side.requests += result.requests.total;
+      side.seconds += result.duration;
+      rate[side.name] = result.requests.total / result.duration;
+    }
+    ratios.push(rate.on / rate.off);
+    console.log(`| ${pair} | ${order.map((s) => s.name).join('-')} | ${Math.round(rate.off)} | ` +
+      `${Math.round(rate.on)} | ${(rate.on / rate.off).toFixed(3)} |`);
+  }
+  ratios.sort((a, b) => a - b);
+  const n = ratios.length;
+  const median = n % 2 ? ratios[(n - 1) / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2;
+  const [off, on] = sides.map((s) => s.requests / s.seconds);
+  console.log(`bench name=read-access-log pairs=${n} off_rps=${Math.round(off)} ` +
+    `on_rps=${Math.round(on)} ratio=${(on / off).toFixed(3)} median_pair=${median.toFixed(3)} ` +
+    `min_pair=${ratios[0].toFixed(3)} max_pair=${ratios[n - 1].toFixed(3)}`);
+}
+
 const ceiling = readsOnly ? null : await startCeiling(readBytes);
 const runs = [];
 try {
   await load('warm-up', origin, readPaths, connections);
+  if (versus) await compare();
   if (ceiling) runs.push(await load(`trivial Beast handler (${readBytes} B body)`, ceiling.origin, ['/x'], connections));
   runs.push(await load('read CarePlan by id', origin, readPaths, connections));
   if (!readsOnly) {
