@@ -356,16 +356,10 @@ class RocksReadModel : public ReadModel {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, cf(family)));
     const rocksdb::Slice p = ToSlice(prefix);
     if (reverse) {
-      if (upper.empty()) {
-        it->SeekToLast();
-      } else {
-        it->SeekForPrev(upper_slice);
-      }
-      // SeekForPrev lands on the last key <= upper, which may be upper itself (excluded).
-      while (it->Valid() && !it->key().starts_with(p)) {
-        if (it->key().compare(p) < 0) break;
-        it->Prev();
-      }
+      // The last key below the upper bound (RocksDB's SeekToLast honours it): the prefix's last
+      // key if it has any, since every key from the prefix up to the bound starts with it.
+      // Without a bound (a prefix of 0xff bytes) every key from the prefix on starts with it.
+      it->SeekToLast();
       for (; it->Valid() && it->key().starts_with(p); it->Prev()) {
         if (!fn(std::string_view(it->key().data(), it->key().size()),
                 std::string_view(it->value().data(), it->value().size()))) {

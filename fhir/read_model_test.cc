@@ -2,9 +2,12 @@
 // the current version stored once, the compaction after a bulk load.
 #include "carehub/fhir/read_model.h"
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -104,6 +107,59 @@ TEST(ReadModelTest, VersionKeysSortNumerically) {
   ASSERT_EQ(history->size(), 300u);
   EXPECT_EQ(history->front(), Body("Task", "t", 300));
   EXPECT_EQ(history->back(), Body("Task", "t", 1));
+}
+
+// Reverse scans start at the end of their prefix, with keys of the family on both sides of it:
+// ids that extend another ("aa", "aa0"), a type whose name extends another ("CarePlanX").
+TEST(ReadModelTest, ScansStayWithinTheirPrefixBothWays) {
+  TempDir dir;
+  std::unique_ptr<ReadModel> model = OpenModel(dir.path());
+  ASSERT_NE(model, nullptr);
+  uint64_t next = 0;
+  for (const auto& [type, id, version] :
+       std::vector<std::tuple<std::string, std::string, uint64_t>>{{"Appointment", "aa", 1},
+                                                                  {"CarePlan", "a", 1},
+                                                                  {"CarePlan", "aa", 1},
+                                                                  {"CarePlan", "aa0", 1},
+                                                                  {"CarePlan", "aa", 2},
+                                                                  {"CarePlanX", "aa", 1},
+                                                                  {"CarePlan", "aa", 3},
+                                                                  {"CareTeam", "aa", 1}}) {
+    ASSERT_TRUE(model->Apply(Write(type, id, version), ++next).ok());
+  }
+  auto view = model->View();
+  ASSERT_TRUE(view.ok()) << view.status();
+  std::vector<uint64_t> versions;
+  ASSERT_TRUE((*view)
+                  ->ScanVersions("CarePlan", "aa",
+                                 [&](uint64_t version, std::string_view json) {
+                                   EXPECT_EQ(json, Body("CarePlan", "aa", version));
+                                   versions.push_back(version);
+                                   return true;
+                                 })
+                  .ok());
+  EXPECT_EQ(versions, (std::vector<uint64_t>{3, 2, 1}));
+  // The type history of CarePlan: one "h" key per version, in log order.
+  for (const bool reverse : {false, true}) {
+    std::vector<std::string> ids;
+    ASSERT_TRUE((*view)
+                    ->ScanIndex("hCarePlan/", reverse,
+                                [&](std::string_view key, std::string_view) {
+                                  ids.emplace_back(key.substr(key.rfind('/') + 1));
+                                  return true;
+                                })
+                    .ok());
+    std::vector<std::string> expected = {"a", "aa", "aa0", "aa", "aa"};
+    if (reverse) std::reverse(expected.begin(), expected.end());
+    EXPECT_EQ(ids, expected) << (reverse ? "reverse" : "forward");
+  }
+  // Stopping early stops.
+  int calls = 0;
+  ASSERT_TRUE((*view)
+                  ->ScanIndex("hCarePlan/", true,
+                              [&](std::string_view, std::string_view) { return ++calls < 2; })
+                  .ok());
+  EXPECT_EQ(calls, 2);
 }
 
 TEST(ReadModelTest, CheckpointOnlyMovesForwardAndSurvivesReopen) {
