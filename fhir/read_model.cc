@@ -751,8 +751,8 @@ absl::StatusOr<std::unique_ptr<ReadModel>> ReadModel::Open(const Options& option
   // would queue the event log's syncs (the same disk) behind it. Compactions (RocksDB's LOW
   // pool, shared by every database of the process) give way to the projector and the API: they
   // use the CPU the foreground leaves, most of a core at live load, instead of taking one from
-  // the projector for seconds. On a 100,000-patient region at 2,000 events/s the two took the lag's p99 over a
-  // minute from 85-135 ms to 30-100 ms (tests/region/region_bench.cc).
+  // the projector for seconds. On a 100,000-patient region at 2,000 events/s the two took the
+  // lag's p99 over a minute from 85-135 ms to 30-100 ms (tests/region/region_bench.cc).
   db_options.bytes_per_sync = 1 << 20;
   // The same for the write-ahead log, which nothing syncs (Options::sync): left to the kernel,
   // its dirty pages would go to disk in bursts that the event log's syncs queue behind.
