@@ -43,9 +43,9 @@
 //   JSON of the candidates.
 //
 // The writes of a batch of events (one event for Apply) and the checkpoint after the last go into
-// one WriteBatch, so a crash leaves the model before or after the batch, never inside it (unsynced
-// by default; see ReadModel::Options::sync). Within a batch, writes to one key are coalesced and
-// each family's keys are written in key order.
+// one WriteBatch, so a crash leaves the model before or after the batch, never inside it (the
+// projector syncs the WAL once per batch; see ReadModel::Options::sync). Within a batch, writes
+// to one key are coalesced and each family's keys are written in key order.
 #include "carehub/fhir/read_model.h"
 
 #include <algorithm>
@@ -208,6 +208,8 @@ class RocksReadModel : public ReadModel {
 
   absl::Status Apply(const ProjectionOutput& output, uint64_t next_position) override;
   absl::StatusOr<std::unique_ptr<ReadModelBatch>> NewBatch() override;
+
+  absl::Status Sync() override { return FromRocks(db_->SyncWAL(), "read model sync"); }
 
   absl::Status MarkCompactionDue() override {
     rocksdb::WriteOptions options;
@@ -748,15 +750,12 @@ absl::StatusOr<std::unique_ptr<ReadModel>> ReadModel::Open(const Options& option
   db_options.create_missing_column_families = true;
   // Live lag and compactions. Flush and compaction output is written back to disk a megabyte at
   // a time, not all at once when the file is synced: a burst of hundreds of dirty megabytes
-  // would queue the event log's syncs (the same disk) behind it. Compactions (RocksDB's LOW
-  // pool, shared by every database of the process) give way to the projector and the API: they
-  // use the CPU the foreground leaves, most of a core at live load, instead of taking one from
-  // the projector for seconds. On a 100,000-patient region at 2,000 events/s the two took the
-  // lag's p99 over a minute from 85-135 ms to 30-100 ms (tests/region/region_bench.cc).
+  // would queue the projector's WAL sync behind it. Compactions (RocksDB's LOW pool, shared by
+  // every database of the process) give way to the projector and the API: they use the CPU the
+  // foreground leaves, most of a core at live load, instead of taking one from the projector for
+  // seconds. On a 100,000-patient region at 2,000 events/s the two took the lag's p99 over a
+  // minute from 85-135 ms to 30-100 ms (tests/region/region_bench.cc).
   db_options.bytes_per_sync = 1 << 20;
-  // The same for the write-ahead log, which nothing syncs (Options::sync): left to the kernel,
-  // its dirty pages would go to disk in bursts that the event log's syncs queue behind.
-  db_options.wal_bytes_per_sync = 1 << 20;
   db_options.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW,
                                              rocksdb::CpuPriority::kLow);
   // The meta family (the checkpoint) is written with every batch but holds a few bytes, so it

@@ -237,6 +237,8 @@ void FhirProjector::WriteLoop() {
       to_write_.reset();
     }
     absl::Status status = projected.writes->Commit();
+    // One WAL sync per batch rather than per event.
+    if (status.ok()) status = model_->Sync();
     if (status.ok()) {
       {
         absl::MutexLock lock(&mu_);

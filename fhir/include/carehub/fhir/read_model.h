@@ -115,14 +115,11 @@ class ReadModel : public ProjectionLookup {
   struct Options {
     // Directory of the RocksDB database; created if missing.
     std::string path;
-    // Sync the WAL on every write (Apply, ReadModelBatch::Commit). Off by default, and the
-    // projector never syncs: the log, not the model, is the durable truth. Unsynced writes are
-    // still atomic and ordered (RocksDB's point-in-time WAL recovery keeps a prefix of them, and
-    // a flush syncs the WAL before it is recorded, so the families agree), so a power loss can
-    // only take the model back to an earlier event boundary, which the projector resumes from; a
-    // process that dies loses nothing, the WAL being in the OS's cache. What a sync per batch
-    // cost: on a region at 2,000 events/s, the lag's p50 went from 2-6 ms to 0.4-0.8 ms without
-    // it and the writing thread's CPU down by a fifth (tests/region/region_bench.cc).
+    // Sync the WAL on every Apply. Off by default: the projector calls Sync() once per batch of
+    // events instead, so that a rebuild is not bound by the disk's sync rate.
+    // Unsynced Applies are still atomic and ordered (RocksDB's point-in-time WAL recovery keeps a
+    // prefix of the writes), so a power loss can only take the model back to an earlier event
+    // boundary, which the projector resumes from: the log, not the model, is the durable truth.
     bool sync = false;
   };
 
@@ -140,6 +137,9 @@ class ReadModel : public ProjectionLookup {
 
   // A new, empty batch of writes (see ReadModelBatch). Apply is one event's batch.
   virtual absl::StatusOr<std::unique_ptr<ReadModelBatch>> NewBatch() = 0;
+
+  // Makes every Apply so far durable (one WAL sync).
+  virtual absl::Status Sync() = 0;
 
   // Settling after a bulk load. A rebuild (or any long catch-up) writes far faster than live
   // traffic, and RocksDB's background compactions fall behind: each family ends with its newest

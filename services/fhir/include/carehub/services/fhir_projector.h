@@ -1,7 +1,7 @@
 // FhirProjector: keeps a fhir::ReadModel up to date with an event log. Subscribes to the log from
 // the read model's checkpoint, projects each batch of events (fhir::Project) into one
 // fhir::ReadModelBatch and writes it with the checkpoint past its last event in one WriteBatch,
-// not synced (see fhir::ReadModel::Options::sync). Two threads: one projects, the other writes, so
+// syncing the read model's WAL once per batch. Two threads: one projects, the other writes, so
 // that the next batch is projected while the last is written (through ReadModelBatch::Successor,
 // which sees the batch being written as if it were).
 //
