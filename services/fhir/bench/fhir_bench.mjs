@@ -26,22 +26,21 @@ const require = createRequire(path.join(root, 'tests/fhir_api/package.json'));
 const autocannon = require('autocannon');
 
 const [base, ceilingBinary] = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const duration = flag('duration', 10);
-const connections = flag('connections', 64);
-const searchConnections = flag('search_connections', 8);
 const stringFlag = (name) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : undefined;
 };
+const flag = (name, fallback) => {
+  const value = stringFlag(name);
+  return value === undefined ? fallback : Number(value);
+};
+const duration = flag('duration', 10);
+const connections = flag('connections', 64);
+const searchConnections = flag('search_connections', 8);
 const versus = stringFlag('versus');
 const pairs = flag('pairs', 10);
 const sliceSeconds = flag('slice_seconds', 3);
-const rowsIndex = process.argv.indexOf('--rows');
-const readsOnly = rowsIndex > 0 && process.argv[rowsIndex + 1] === 'read';
+const readsOnly = stringFlag('rows') === 'read';
 const agent = {
   'X-Carehub-User': 'SE2321000016-U1234',
   'X-Carehub-Organization': 'SE2321000016',
@@ -103,8 +102,8 @@ const readBytes = Math.round(bytes / Math.min(200, readPaths.length));
 
 // Alternating slices of reads against `origin` (on) and `versus` (off); see the header.
 async function compare() {
-  const other = new URL(versus).origin;
-  const otherPaths = readPaths.map((p) => p.replace(basePath, new URL(versus).pathname));
+  const { origin: other, pathname: otherBase } = new URL(versus);
+  const otherPaths = readPaths.map((p) => p.replace(basePath, otherBase));
   await load('warm-up', other, otherPaths, connections);
   const sides = [
     { name: 'off', origin: other, paths: otherPaths, requests: 0, seconds: 0 },
