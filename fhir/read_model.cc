@@ -71,6 +71,7 @@
 #include "rocksdb/env.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/rate_limiter.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
@@ -186,11 +187,17 @@ rocksdb::ColumnFamilyOptions FamilyOptions(std::string_view name) {
   return options;
 }
 
+// The rate that stands for no cap (RocksDB's limiter always has one): far above any disk's.
+constexpr int64_t kUncappedBytesPerSecond = int64_t{1} << 40;
+
 class RocksReadModel : public ReadModel {
  public:
   RocksReadModel(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> cfs,
-                 bool sync)
-      : db_(std::move(db)), cfs_(std::move(cfs)), sync_(sync) {}
+                 bool sync, std::shared_ptr<rocksdb::RateLimiter> background_writes)
+      : db_(std::move(db)),
+        cfs_(std::move(cfs)),
+        sync_(sync),
+        background_writes_(std::move(background_writes)) {}
 
   ~RocksReadModel() override {
     for (rocksdb::ColumnFamilyHandle* cf : cfs_) db_->DestroyColumnFamilyHandle(cf);
@@ -210,6 +217,16 @@ class RocksReadModel : public ReadModel {
   absl::StatusOr<std::unique_ptr<ReadModelBatch>> NewBatch() override;
 
   absl::Status Sync() override { return FromRocks(db_->SyncWAL(), "read model sync"); }
+
+  void LimitBackgroundWrites(int64_t bytes_per_second) override {
+    background_writes_->SetBytesPerSecond(bytes_per_second > 0 ? bytes_per_second
+                                                               : kUncappedBytesPerSecond);
+  }
+
+  int64_t BackgroundWriteLimit() const override {
+    const int64_t rate = background_writes_->GetBytesPerSecond();
+    return rate == kUncappedBytesPerSecond ? 0 : rate;
+  }
 
   absl::Status MarkCompactionDue() override {
     rocksdb::WriteOptions options;
@@ -380,6 +397,8 @@ class RocksReadModel : public ReadModel {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
   const bool sync_;
+  // Flushes and compactions of the model (LimitBackgroundWrites).
+  const std::shared_ptr<rocksdb::RateLimiter> background_writes_;
   // What the writer committed last, to diff index entries without reading and parsing.
   internal::ResourceCache cache_{kResourceCacheBytes};
 };
@@ -762,6 +781,10 @@ absl::StatusOr<std::unique_ptr<ReadModel>> ReadModel::Open(const Options& option
   // never fills a memtable: without a cap every write-ahead log file since its last flush would be
   // kept (gigabytes on a region), and replayed on every open.
   db_options.max_total_wal_size = uint64_t{256} << 20;
+  std::shared_ptr<rocksdb::RateLimiter> background_writes(rocksdb::NewGenericRateLimiter(
+      kUncappedBytesPerSecond, /*refill_period_us=*/100'000, /*fairness=*/10,
+      rocksdb::RateLimiter::Mode::kWritesOnly));
+  db_options.rate_limiter = background_writes;
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName,
                         FamilyOptions(rocksdb::kDefaultColumnFamilyName));
@@ -785,7 +808,8 @@ absl::StatusOr<std::unique_ptr<ReadModel>> ReadModel::Open(const Options& option
     return schema;
   }
   return std::unique_ptr<ReadModel>(
-      new RocksReadModel(std::move(db), std::move(handles), options.sync));
+      new RocksReadModel(std::move(db), std::move(handles), options.sync,
+                         std::move(background_writes)));
 }
 
 }  // namespace carehub::fhir

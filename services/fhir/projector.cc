@@ -79,6 +79,9 @@ void FhirProjector::Run() {
   uint64_t behind = 0;   // events projected while behind the head of the log
   std::thread compactor;
   cancel_compaction_ = false;
+  // Whether the model's background writes are capped (Options::live_background_write_limit).
+  bool capped = false;
+  model_->LimitBackgroundWrites(0);
   while (status.ok()) {
     absl::StatusOr<eventstore::SubscriptionBatch> batch = subscription->Next(options_.idle_wait);
     if (!batch.ok()) {
@@ -103,6 +106,13 @@ void FhirProjector::Run() {
           Compact();
         });
       }
+    }
+    if (const bool live = behind < options_.catch_up_events && !Compacting();
+        options_.live_background_write_limit > 0 && live != capped) {
+      model_->LimitBackgroundWrites(live ? options_.live_background_write_limit : 0);
+      capped = live;
+      LOG_INFO("fhir.projector.background_writes")
+          .Kv("bytes_per_second", model_->BackgroundWriteLimit());
     }
     Projected projected;
     projected.next = next;
@@ -186,6 +196,11 @@ bool FhirProjector::StartCompaction() {
   if (!compaction_due_ || compacting_ || !compaction_status_.ok()) return false;
   compacting_ = true;
   return true;
+}
+
+bool FhirProjector::Compacting() const {
+  absl::MutexLock lock(&mu_);
+  return compacting_;
 }
 
 void FhirProjector::Compact() {

@@ -18,10 +18,12 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "carehub/eventstore/event_store.h"
 #include "carehub/fhir/read_model.h"
@@ -215,6 +217,79 @@ TEST_F(FhirProjectorTest, ALongCatchUpEndsWithACompactionOfTheModel) {
   ASSERT_TRUE(third.Start().ok());
   ASSERT_TRUE(third.WaitForCompaction(kWait).ok());
   EXPECT_FALSE(*model_->CompactionDue());
+}
+
+// The read model's background writes are capped while the projector is live, and not while it
+// catches up (a rebuild must not be slowed down) or compacts after a catch-up; a burst of live
+// events is not a catch-up.
+TEST_F(FhirProjectorTest, CapsTheModelsBackgroundWritesOnlyWhileLive) {
+  auto head = BuildLog(*log_, 3);
+  ASSERT_TRUE(head.ok()) << head.status();
+  ASSERT_GT(*head, 8u);
+  constexpr int64_t kCap = int64_t{5} << 20;
+  FhirProjector::Options options;
+  options.live_background_write_limit = kCap;
+  options.max_batch = 1;  // one event per batch: every batch but the last is behind the log
+  options.catch_up_events = 1;
+  options.idle_wait = absl::Milliseconds(50);
+  options.compact_after_catch_up = 0;
+  absl::Mutex mu;
+  std::vector<std::pair<uint64_t, int64_t>> seen;  // (checkpoint, cap) as each event is applied
+  options.on_applied = [&](uint64_t checkpoint) {
+    absl::MutexLock lock(&mu);
+    seen.emplace_back(checkpoint, model_->BackgroundWriteLimit());
+  };
+  model_->LimitBackgroundWrites(kCap);  // as a projector stopped while live leaves it
+  FhirProjector projector(&log_->store(), model_.get(), options);
+  ASSERT_TRUE(projector.Start().ok());
+  // Set as the projector reaches the head: with the last event, or at the idle wait after it.
+  auto capped_soon = [&] {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (model_->BackgroundWriteLimit() != kCap && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return model_->BackgroundWriteLimit() == kCap;
+  };
+  ASSERT_TRUE(projector.WaitForCheckpoint(*head, kWait).ok());
+  EXPECT_TRUE(capped_soon());
+  projector.Stop();  // after the last on_applied, which may follow WaitForCheckpoint
+  // When event k was applied, the projector was at most one batch further, still behind.
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_EQ(seen.size(), *head);
+    for (const auto& [checkpoint, cap] : seen) {
+      if (checkpoint + 2 < *head) {
+        EXPECT_EQ(cap, 0) << "at checkpoint " << checkpoint;
+      }
+    }
+  }
+  // With a threshold above it, an append of several events, projected one by one, is a burst:
+  // each is applied under the cap.
+  {
+    absl::MutexLock lock(&mu);
+    seen.clear();
+  }
+  options.catch_up_events = 1'000;
+  FhirProjector live(&log_->store(), model_.get(), options);
+  ASSERT_TRUE(live.Start().ok());
+  ASSERT_TRUE(live.WaitForCheckpoint(*head, kWait).ok());
+  ASSERT_TRUE(log_->AppendBatch(fhir::testing::MartaScenario(PatientId(8), ScenarioStart())).ok());
+  auto more = eventstore::LogEnd(log_->store());
+  ASSERT_TRUE(more.ok() && *more > *head + 4);
+  ASSERT_TRUE(live.WaitForCheckpoint(*more, kWait).ok());
+  live.Stop();
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_EQ(seen.size(), *more - *head);
+    for (const auto& [checkpoint, cap] : seen) {
+      EXPECT_EQ(cap, kCap) << "at checkpoint " << checkpoint;
+    }
+  }
+  // The model works under a cap: a compaction of all of it finishes.
+  ASSERT_TRUE(model_->Compact(nullptr).ok());
+  model_->LimitBackgroundWrites(0);
+  EXPECT_EQ(model_->BackgroundWriteLimit(), 0);
+  ExpectEqualsRebuildOfPrefix(log_->store(), *model_, dir_.File("rebuild"));
 }
 
 // --- The killed projector -----------------------------------------------------------------------

@@ -141,6 +141,18 @@ class ReadModel : public ProjectionLookup {
   // Makes every Apply so far durable (one WAL sync).
   virtual absl::Status Sync() = 0;
 
+  // Caps the bytes per second that RocksDB's flushes and compactions of the model write; 0 (the
+  // default) lifts the cap. Under it RocksDB's rate limiter serves flushes before compactions.
+  // Why: at live load, a few megabytes flushed into level 0 make RocksDB rewrite a whole level
+  // of a family keyed by resource ids (hundreds of megabytes on a large region: the ids spread
+  // over all of it) in a burst of a few seconds, and the projector's writes and syncs queue
+  // behind it, so the lag spikes; capped, the same compaction takes longer at a lower rate. A
+  // rebuild writes far faster and must not be capped (FhirProjector lifts the cap while it
+  // catches up).
+  virtual void LimitBackgroundWrites(int64_t bytes_per_second) = 0;
+  // The cap in force; 0 if none.
+  virtual int64_t BackgroundWriteLimit() const = 0;
+
   // Settling after a bulk load. A rebuild (or any long catch-up) writes far faster than live
   // traffic, and RocksDB's background compactions fall behind: each family ends with its newest
   // files overlapping all of its data, and the first live writes after it trigger compactions

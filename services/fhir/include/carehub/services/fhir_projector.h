@@ -64,6 +64,14 @@ class FhirProjector {
     // with a compaction of the read model on a thread of its own (fhir::ReadModel::Compact says
     // why); live events are projected meanwhile. 0: never.
     uint64_t compact_after_catch_up = 100'000;
+    // While live, the read model's flushes and compactions write at most this many bytes per
+    // second (fhir::ReadModel::LimitBackgroundWrites says why); while catching up or compacting
+    // after a catch-up, without a cap. At 2,000 events/s a 100,000-patient region's compactions
+    // write ~11 MB/s on average, in bursts of 40-65 MB/s. 0: never capped.
+    int64_t live_background_write_limit = int64_t{32} << 20;
+    // Catching up: at least this many events behind the head of the log. Fewer is a burst of
+    // live events (an append of several, a busy second), which keeps the cap.
+    uint64_t catch_up_events = 10'000;
   };
 
   FhirProjector(eventstore::EventStore* store, fhir::ReadModel* model)
@@ -117,6 +125,7 @@ class FhirProjector {
   bool StartCompaction();
   // Compacts the read model and clears compaction_due_ (on its own thread).
   void Compact();
+  bool Compacting() const;
   // Hands `projected` to the writing thread (after the batch before it is written).
   void HandOver(Projected projected);
   // Waits until the batch handed over last is written; its error if it failed.
