@@ -79,9 +79,6 @@ void FhirProjector::Run() {
   uint64_t behind = 0;   // events projected while behind the head of the log
   std::thread compactor;
   cancel_compaction_ = false;
-  // Whether the model's background writes are capped (Options::live_background_write_limit).
-  bool capped = false;
-  model_->LimitBackgroundWrites(0);
   while (status.ok()) {
     absl::StatusOr<eventstore::SubscriptionBatch> batch = subscription->Next(options_.idle_wait);
     if (!batch.ok()) {
@@ -107,12 +104,13 @@ void FhirProjector::Run() {
         });
       }
     }
-    if (const bool live = behind < options_.catch_up_events && !Compacting();
-        options_.live_background_write_limit > 0 && live != capped) {
-      model_->LimitBackgroundWrites(live ? options_.live_background_write_limit : 0);
-      capped = live;
-      LOG_INFO("fhir.projector.background_writes")
-          .Kv("bytes_per_second", model_->BackgroundWriteLimit());
+    // The model's cap (Options::live_background_write_limit), also lifting one left by an
+    // earlier projector.
+    const bool live = behind < options_.catch_up_events && !Compacting();
+    if (const int64_t cap = live ? options_.live_background_write_limit : 0;
+        cap != model_->BackgroundWriteLimit()) {
+      model_->LimitBackgroundWrites(cap);
+      LOG_INFO("fhir.projector.background_writes").Kv("bytes_per_second", cap);
     }
     Projected projected;
     projected.next = next;
